@@ -1,0 +1,76 @@
+"""``avatarium bench viewer``: frame rate of the real viewport, static and orbiting, and sort time."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QTimer
+
+from app.gl_info import gl_info
+from app.main import application, wait_until_painted
+from app.main_window import MainWindow
+from core.camera import OrbitCamera
+from core.examples import figure_cloud
+from core.render import viewport_data
+
+
+def _frames_per_second(window: MainWindow, seconds: float, orbit: bool) -> float:
+    """Redraw continuously for ``seconds``, orbiting 1° per frame if asked; frames / second."""
+    viewport = window.viewport
+    frames = 0
+
+    def next_frame() -> None:
+        nonlocal frames
+        frames += 1
+        if orbit:
+            viewport.camera.orbit(np.radians(1.0), 0.0)
+        viewport.update()
+
+    loop = QEventLoop()
+    viewport.frameSwapped.connect(next_frame)
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    start = time.perf_counter()
+    viewport.update()
+    loop.exec()
+    elapsed = time.perf_counter() - start
+    viewport.frameSwapped.disconnect(next_frame)
+    return frames / elapsed
+
+
+def _sort_ms(means: np.ndarray, repeats: int = 20) -> float:
+    """Median time (ms) of the depth sort for varied view directions."""
+    camera = OrbitCamera()
+    times = []
+    for i in range(repeats):
+        camera.orbit(0.37 * i, 0.0)
+        start = time.perf_counter()
+        viewport_data.back_to_front(means, camera.viewmat())
+        times.append(1e3 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0) -> dict:
+    """Measure the viewport at ``size``² for each splat count; returns the report's results."""
+    application()
+    window = MainWindow()
+    window.viewport.setFixedSize(size, size)
+    window.show()
+    window.adjustSize()  # llvmpipe composes the whole window every frame: keep it tight
+    wait_until_painted(window)
+    results = []
+    for count in splat_counts:
+        cloud = figure_cloud(count)
+        window.viewport.set_cloud(cloud)
+        window.viewport.reset_view()
+        static = _frames_per_second(window, seconds, orbit=False)
+        orbiting = _frames_per_second(window, seconds, orbit=True)
+        results.append({
+            "splats": len(cloud),
+            "fps_static": round(static, 2),
+            "fps_orbit": round(orbiting, 2),
+            "sort_ms": round(_sort_ms(cloud.means.numpy()), 3),
+        })
+    window.close()
+    return {"viewport_px": [size, size], "seconds_per_measure": seconds, "gl": gl_info(), "results": results}

@@ -1,0 +1,91 @@
+"""Start the desktop app, or render its views to files when there is no screen."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QSurfaceFormat
+from PySide6.QtWidgets import QApplication
+
+from app.images import encode_image
+from app.main_window import MainWindow
+from core.io.atomic import atomic_write
+
+
+def configure_opengl() -> None:
+    """Ask for an OpenGL 4.1 core context (what macOS offers); must run before QApplication."""
+    fmt = QSurfaceFormat()
+    fmt.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
+    fmt.setVersion(4, 1)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setSwapInterval(0)
+    QSurfaceFormat.setDefaultFormat(fmt)
+
+
+def application() -> QApplication:
+    """The process's QApplication, created (with the GL format set) on first use."""
+    app = QApplication.instance()
+    if app is None:
+        configure_opengl()
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Avatarium")
+        app.setOrganizationName("Avatarium")
+    return app
+
+
+def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
+    """Process events until the viewport has a GL context (window shown and exposed)."""
+    import time
+
+    app = application()
+    deadline = time.monotonic() + timeout_s
+    while not window.viewport.isValid() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    if not window.viewport.isValid():
+        raise RuntimeError("the 3D view did not start (no OpenGL context after "
+                           f"{timeout_s:.0f} s)")
+
+
+def run_viewer(path: Path | None) -> int:
+    """Open the main window (optionally on ``path``) and run the event loop."""
+    app = application()
+    window = MainWindow()
+    window.show()
+    if path is not None:
+        window.open_path(path)
+    return app.exec()
+
+
+def render_views(path: Path, out_dir: Path, views: int = 4, size: int = 800) -> list[Path]:
+    """Screenshots of ``path`` from ``views`` azimuths around it, written as PNGs into ``out_dir``,
+    then one of the whole window (``<stem>_window.png``, the README's screenshot)."""
+    application()
+    window = MainWindow()
+    window.viewport.setFixedSize(size, size)
+    window.show()
+    window.adjustSize()
+    wait_until_painted(window)
+    if not window.open_path(path):
+        raise RuntimeError(window.last_error or f"cannot open {path}")
+    if window.viewport.gl_error:
+        raise RuntimeError(window.viewport.gl_error)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i in range(views):
+        window.viewport.camera.azimuth = 2 * math.pi * i / views
+        target = out_dir / f"{path.stem}_view{i:02d}_az{round(360 * i / views):03d}.png"
+        window.save_screenshot(target)
+        written.append(target)
+    window.viewport.camera.azimuth = 0.6
+    window.viewport.camera.elevation = 0.2
+    window.viewport.repaint()  # draw the new view into the widget before grabbing the window
+    application().processEvents()
+    target = out_dir / f"{path.stem}_window.png"
+    with atomic_write(target) as stream:
+        stream.write(encode_image(window.grab().toImage(), "PNG"))
+    written.append(target)
+    window.close()
+    return written

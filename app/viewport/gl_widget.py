@@ -1,0 +1,161 @@
+"""The splat viewport: a QOpenGLWidget with orbit / pan / zoom mouse controls.
+
+Left drag orbits, right or middle drag (or Shift + left) pans, the wheel zooms, a double click
+frames the object. The camera maths is ``core.camera.OrbitCamera``; drawing is ``SplatRenderer``.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+
+import numpy as np
+from OpenGL import GL
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+from app.viewport.splat_renderer import FrameStats, GLSetupError, SplatRenderer
+from core.camera import OrbitCamera
+from core.gaussians import GaussianCloud
+
+_ORBIT_RAD_PER_PX = math.radians(0.4)
+_ZOOM_PER_NOTCH = 0.85
+_FPS_REPORT_INTERVAL_S = 0.5
+
+
+class SplatViewport(QOpenGLWidget):
+    """Shows one :class:`GaussianCloud`; emits ``fps_changed`` while frames are being drawn."""
+
+    fps_changed = Signal(float)
+    gl_failed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.camera = OrbitCamera()
+        self.background = QColor(38, 40, 46)
+        self.last_frame = FrameStats()
+        self.gl_error: str | None = None
+        self._renderer = SplatRenderer()
+        self._cloud: GaussianCloud | None = None
+        self._upload_pending = False
+        self._center = np.zeros(3)
+        self._radius = 1.0
+        self._drag_origin: QPointF | None = None
+        self._swaps: collections.deque[float] = collections.deque(maxlen=240)
+        self._fps_reported_at = 0.0
+        self.frameSwapped.connect(self._on_frame_swapped)
+        self.setMinimumSize(320, 240)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    # ---------------------------------------------------------------- content
+    @property
+    def cloud(self) -> GaussianCloud | None:
+        return self._cloud
+
+    def set_cloud(self, cloud: GaussianCloud | None, frame: bool = True) -> None:
+        """Show ``cloud`` (None clears the view); ``frame`` re-aims the camera at it."""
+        self._cloud = cloud
+        self._upload_pending = True
+        if cloud is not None:
+            lo, hi = cloud.bounds()
+            self._center = ((lo + hi) / 2).double().cpu().numpy()
+            self._radius = cloud.radius()
+            if frame:
+                self.frame_object()
+        self.update()
+
+    def frame_object(self) -> None:
+        """Aim the camera at the object's bounding sphere, keeping the viewing direction."""
+        self.camera.frame(self._center, self._radius)
+        self.update()
+
+    def reset_view(self) -> None:
+        """Front view (azimuth 0, elevation 0) framing the object."""
+        self.camera.azimuth = 0.0
+        self.camera.elevation = 0.0
+        self.frame_object()
+
+    def set_background(self, color: QColor) -> None:
+        self.background = QColor(color)
+        self.update()
+
+    def fps(self) -> float:
+        """Frames per second over the last second of continuous drawing (0 when idle)."""
+        now = time.perf_counter()
+        recent = [t for t in self._swaps if now - t < 1.0]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / (recent[-1] - recent[0])
+
+    # ---------------------------------------------------------------- GL
+    def initializeGL(self) -> None:
+        try:
+            self._renderer.initialize()
+        except (GLSetupError, GL.GLError) as exc:
+            self.gl_error = (f"The 3D view cannot start: {exc}\nAvatarium needs OpenGL 4.1 (core profile). "
+                             "Update the graphics driver or use Mesa's software renderer (llvmpipe); "
+                             "if the driver already offers 4.1, please report this message.")
+            self.gl_failed.emit(self.gl_error)
+        self.context().aboutToBeDestroyed.connect(self._release_gl)
+
+    def _release_gl(self) -> None:
+        self.makeCurrent()
+        self._renderer.release()
+        self.doneCurrent()
+
+    def paintGL(self) -> None:
+        bg = self.background
+        GL.glClearColor(bg.redF(), bg.greenF(), bg.blueF(), 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        if self.gl_error is not None:
+            return
+        if self._upload_pending:
+            self._renderer.set_cloud(self._cloud)
+            self._upload_pending = False
+        ratio = self.devicePixelRatioF()
+        width, height = max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+        GL.glViewport(0, 0, width, height)
+        near, far = self.camera.near_far(self._radius)
+        self.last_frame = self._renderer.render(
+            self.camera.viewmat(), self.camera.intrinsics(width, height), width, height, near, far
+        )
+
+    def _on_frame_swapped(self) -> None:
+        now = time.perf_counter()
+        self._swaps.append(now)
+        if now - self._fps_reported_at > _FPS_REPORT_INTERVAL_S:  # a label repaint per frame costs frames
+            self._fps_reported_at = now
+            self.fps_changed.emit(self.fps())
+
+    # ---------------------------------------------------------------- mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._drag_origin = event.position()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag_origin = None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_origin is None:
+            return
+        delta = event.position() - self._drag_origin
+        self._drag_origin = event.position()
+        buttons = event.buttons()
+        pan = (buttons & (Qt.MouseButton.RightButton | Qt.MouseButton.MiddleButton)) or (
+            buttons & Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        )
+        if pan:
+            self.camera.pan(delta.x(), delta.y(), self.height())
+        elif buttons & Qt.MouseButton.LeftButton:
+            self.camera.orbit(-delta.x() * _ORBIT_RAD_PER_PX, delta.y() * _ORBIT_RAD_PER_PX)
+        self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.frame_object()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        notches = event.angleDelta().y() / 120.0
+        if notches:
+            self.camera.zoom(_ZOOM_PER_NOTCH ** notches)
+            self.update()

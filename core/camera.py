@@ -1,0 +1,99 @@
+"""Pinhole cameras in the OpenCV convention, and the orbit camera the viewer drives.
+
+Conventions: world frame right-handed, metres, Y up, the person faces +Z. Camera frame is OpenCV's
+(x right, y down, z forward). ``viewmat`` is the 4x4 world-to-camera matrix and ``K`` the 3x3
+intrinsics in pixels, exactly as gsplat takes them; pixel (i, j) has its centre at (i + 0.5, j + 0.5).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def intrinsics_from_fov(fov_y_deg: float, width: int, height: int) -> np.ndarray:
+    """3x3 K for a vertical field of view in degrees, square pixels, principal point at the centre."""
+    if not 0.0 < fov_y_deg < 180.0:
+        raise ValueError(f"vertical field of view must be in (0, 180) degrees, got {fov_y_deg}")
+    f = 0.5 * height / math.tan(math.radians(fov_y_deg) / 2)
+    return np.array([[f, 0.0, width / 2], [0.0, f, height / 2], [0.0, 0.0, 1.0]])
+
+
+def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray | tuple = (0.0, 1.0, 0.0)) -> np.ndarray:
+    """World-to-camera 4x4 (OpenCV axes) for a camera at ``eye`` [3] looking at ``target`` [3]."""
+    eye = np.asarray(eye, dtype=np.float64)
+    forward = np.asarray(target, dtype=np.float64) - eye
+    norm = np.linalg.norm(forward)
+    if norm == 0:
+        raise ValueError("camera eye and target coincide")
+    forward /= norm
+    right = np.cross(forward, np.asarray(up, dtype=np.float64))
+    if np.linalg.norm(right) < 1e-9:  # looking straight along `up`: any perpendicular will do
+        right = np.cross(forward, np.array([0.0, 0.0, 1.0]))
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    view = np.eye(4)
+    view[:3, :3] = np.stack([right, down, forward])
+    view[:3, 3] = -view[:3, :3] @ eye
+    return view
+
+
+def camera_center(viewmat: np.ndarray) -> np.ndarray:
+    """Camera centre [3] in world coordinates from a world-to-camera 4x4."""
+    return -viewmat[:3, :3].T @ viewmat[:3, 3]
+
+
+@dataclass
+class OrbitCamera:
+    """A camera orbiting ``target``: azimuth 0 looks at the person's front (camera on +Z).
+
+    Angles in radians, distance in metres, ``fov_y`` in degrees.
+    """
+
+    target: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    distance: float = 3.0
+    azimuth: float = 0.0
+    elevation: float = 0.0
+    fov_y: float = 40.0
+
+    MAX_ELEVATION = math.radians(89.0)
+
+    def eye(self) -> np.ndarray:
+        """Camera centre [3], world metres."""
+        ce = math.cos(self.elevation)
+        offset = np.array([ce * math.sin(self.azimuth), math.sin(self.elevation), ce * math.cos(self.azimuth)])
+        return self.target + self.distance * offset
+
+    def viewmat(self) -> np.ndarray:
+        """World-to-camera 4x4 (OpenCV axes)."""
+        return look_at(self.eye(), self.target)
+
+    def intrinsics(self, width: int, height: int) -> np.ndarray:
+        """3x3 K for an image of ``width`` x ``height`` pixels."""
+        return intrinsics_from_fov(self.fov_y, width, height)
+
+    def near_far(self, radius: float) -> tuple[float, float]:
+        """Clip distances (metres) that keep an object of ``radius`` around the target in view."""
+        return max(1e-3, 0.01 * self.distance), self.distance + 10.0 * max(radius, 1e-3)
+
+    def orbit(self, d_azimuth: float, d_elevation: float) -> None:
+        """Rotate around the target (radians); elevation stays within ±89°."""
+        self.azimuth = (self.azimuth + d_azimuth) % (2 * math.pi)
+        self.elevation = float(np.clip(self.elevation + d_elevation, -self.MAX_ELEVATION, self.MAX_ELEVATION))
+
+    def pan(self, dx_px: float, dy_px: float, height: int) -> None:
+        """Move the target so the scene follows a drag of (dx, dy) pixels in an image ``height`` tall."""
+        metres_per_px = 2 * self.distance * math.tan(math.radians(self.fov_y) / 2) / max(height, 1)
+        rotation = self.viewmat()[:3, :3]
+        self.target = self.target - metres_per_px * (dx_px * rotation[0] + dy_px * rotation[1])
+
+    def zoom(self, factor: float) -> None:
+        """Multiply the distance by ``factor`` (< 1 moves closer), within sane limits."""
+        self.distance = float(np.clip(self.distance * factor, 1e-3, 1e5))
+
+    def frame(self, center: np.ndarray, radius: float, margin: float = 1.15) -> None:
+        """Aim at ``center`` [3] from a distance at which a sphere of ``radius`` fills the view."""
+        self.target = np.asarray(center, dtype=np.float64).copy()
+        self.distance = margin * max(radius, 1e-3) / math.sin(math.radians(self.fov_y) / 2)

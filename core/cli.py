@@ -1,0 +1,165 @@
+"""The ``avatarium`` command line.
+
+Exit codes: 0 success, 1 the job failed (message on stderr), 2 bad command-line usage.
+GUI subcommands import the Qt app lazily, so headless subcommands work without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+import core
+
+DEFAULT_OUTPUT = Path("avatarium-output")
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+
+
+def _cmd_view(args: argparse.Namespace) -> int:
+    from core.resources import example_splat_path
+
+    path = Path(args.file) if args.file else example_splat_path()
+    if args.file and not path.exists():
+        print(f"avatarium: {path} does not exist", file=sys.stderr)
+        return 1
+    from app.headless import has_display, start_virtual_display
+
+    if has_display() and not args.headless:
+        from app.main import run_viewer
+
+        return run_viewer(path)
+    out_dir = Path(args.output)
+    if not has_display():
+        print(f"No display: rendering {path.name} with the viewer on a virtual display…")
+        start_virtual_display()
+    from app.main import render_views
+
+    written = render_views(path, out_dir, views=args.views)
+    print(f"Wrote {len(written)} image(s) of {path.name} to {out_dir.resolve()}/:")
+    for target in written:
+        print(f"  {target.name}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import numpy
+    import torch
+
+    lines = {
+        "avatarium": core.__version__,
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "numpy": numpy.__version__,
+        "torch": f"{torch.__version__}, {torch.get_num_threads()} thread(s)",
+        "torch device": f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu",
+    }
+    try:
+        import OpenGL
+        import PySide6
+
+        lines["PySide6"] = PySide6.__version__
+        lines["PyOpenGL"] = OpenGL.__version__
+    except ImportError as exc:
+        lines["GUI"] = f"unavailable ({exc})"
+    else:
+        from app.headless import has_display
+
+        if has_display():
+            from app.gl_info import gl_info
+
+            gl = gl_info()
+            lines["OpenGL"] = gl.get("error") or f"{gl['version']} — {gl['renderer']} (GLSL {gl['glsl']})"
+        else:
+            lines["OpenGL"] = "no display (the viewer can still render headless with Xvfb)"
+    width = max(map(len, lines))
+    for key, value in lines.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _parse_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated splat counts, got {text!r}") from None
+    if not counts or min(counts) < 100:
+        raise argparse.ArgumentTypeError("splat counts must be at least 100")
+    return counts
+
+
+def _cmd_bench_viewer(args: argparse.Namespace) -> int:
+    from app.headless import has_display, start_virtual_display
+    from core.bench import write_report
+
+    if not has_display():
+        start_virtual_display()
+    from app.bench_viewer import bench_viewer
+
+    results = bench_viewer(args.splats, size=args.size, seconds=args.seconds)
+    target = write_report(args.output, "viewer", results)
+    for row in results["results"]:
+        print(f"{row['splats']:>8,} splats  static {row['fps_static']:7.1f} FPS  "
+              f"orbit {row['fps_orbit']:7.1f} FPS  sort {row['sort_ms']:6.2f} ms")
+    print(f"GL: {results['gl'].get('renderer', results['gl'])}")
+    print(f"Wrote {target}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="avatarium",
+        description="One photo of a person → an animatable 3D Gaussian avatar. This release: splat viewer.",
+    )
+    parser.add_argument("--version", action="version", version=f"avatarium {core.__version__}")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("AVATARIUM_THREADS", "1")),
+                        help="torch CPU threads (default: $AVATARIUM_THREADS or 1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    view = sub.add_parser("view", help="open the viewer (headless: render views to PNG files)")
+    view.add_argument("file", nargs="?", help="3DGS .ply file (default: the bundled example figure)")
+    view.add_argument("--headless", action="store_true", help="render views to files even with a display")
+    view.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="folder for headless renders")
+    view.add_argument("--views", type=int, default=4, help="number of headless views around the object")
+    view.set_defaults(func=_cmd_view)
+
+    info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
+    info.set_defaults(func=_cmd_info)
+
+    bench = sub.add_parser("bench", help="benchmarks that write JSON reports")
+    bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    viewer = bench_sub.add_parser("viewer", help="viewport frame rate and depth-sort time")
+    viewer.add_argument("--splats", type=_parse_counts, default=[20000, 100000],
+                        help="comma-separated splat counts (default 20000,100000)")
+    viewer.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
+    viewer.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
+    viewer.add_argument("-o", "--output", default="bench-viewer.json", help="JSON report path")
+    viewer.set_defaults(func=_cmd_bench_viewer)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _set_threads(args.threads)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("avatarium: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI's last line of defence: a message, not a traceback
+        if os.environ.get("AVATARIUM_DEBUG"):
+            raise
+        print(f"avatarium: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("(set AVATARIUM_DEBUG=1 to see the full traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

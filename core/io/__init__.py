@@ -1,0 +1,1 @@
+"""File formats: splats (.ply) and atomic writes."""

@@ -1,0 +1,1 @@
+"""Rendering maths shared by the viewport and offline renderers."""

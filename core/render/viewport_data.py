@@ -1,0 +1,77 @@
+"""Data the OpenGL viewport uploads: packed splat texels, depth order and draw indices.
+
+The splat shader (``shaders/splat.vert``) reads, for splat ``i``:
+
+- geometry texture, row ``i // SPLATS_PER_ROW``, texels ``3·(i % SPLATS_PER_ROW) + 0..2``:
+  ``[x, y, z, opacity]``, ``[Σxx, Σxy, Σxz, Σyy]``, ``[Σyz, Σzz, 0, 0]`` (world metres, activated
+  opacity, world covariance in metres²);
+- colour texture, row ``i // SPLATS_PER_ROW``, texel ``i % SPLATS_PER_ROW``: ``[r, g, b, 1]``.
+
+Drawing order: :func:`back_to_front` gives the splat ids the projection pass visits, so its
+output (and the quads drawn from it) is sorted far to near.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.gaussians import GaussianCloud
+
+SPLATS_PER_ROW = 1024
+
+
+def texture_rows(n: int) -> int:
+    """Rows of the splat textures for ``n`` splats."""
+    return max(1, -(-n // SPLATS_PER_ROW))
+
+
+def _pad_rows(values: np.ndarray, texels_per_splat: int) -> np.ndarray:
+    """[N, 4·t] → [rows, SPLATS_PER_ROW·t, 4] float32, zero-padded to full rows."""
+    n = values.shape[0]
+    out = np.zeros((texture_rows(n) * SPLATS_PER_ROW, 4 * texels_per_splat), dtype=np.float32)
+    out[:n] = values
+    return out.reshape(texture_rows(n), SPLATS_PER_ROW * texels_per_splat, 4)
+
+
+def pack_geometry(means: np.ndarray, covariances: np.ndarray, opacities: np.ndarray) -> np.ndarray:
+    """Geometry texels [rows, 3·SPLATS_PER_ROW, 4] from means [N,3], covariances [N,3,3], opacities [N]."""
+    n = means.shape[0]
+    packed = np.zeros((n, 12), dtype=np.float32)
+    packed[:, 0:3] = means
+    packed[:, 3] = opacities
+    packed[:, 4:8] = covariances[:, [0, 0, 0, 1], [0, 1, 2, 1]]
+    packed[:, 8:10] = covariances[:, [1, 2], [2, 2]]
+    return _pad_rows(packed, 3)
+
+
+def pack_colors(rgb: np.ndarray) -> np.ndarray:
+    """Colour texels [rows, SPLATS_PER_ROW, 4] from RGB [N, 3] in [0, 1]."""
+    packed = np.ones((rgb.shape[0], 4), dtype=np.float32)
+    packed[:, :3] = rgb
+    return _pad_rows(packed, 1)
+
+
+def pack_cloud(cloud: GaussianCloud) -> tuple[np.ndarray, np.ndarray]:
+    """(geometry texels, view-independent colour texels) of a cloud, see the module docstring."""
+    with torch.no_grad():
+        c = cloud.to("cpu", torch.float32)
+        return (
+            pack_geometry(c.means.numpy(), c.covariances().numpy(), c.opacities().numpy()),
+            pack_colors(c.base_colors().numpy()),
+        )
+
+
+def view_colors(cloud: GaussianCloud, eye: np.ndarray) -> np.ndarray:
+    """Colour texels of ``cloud`` seen from the camera centre ``eye`` [3] (SH evaluated per splat)."""
+    with torch.no_grad():
+        rgb = cloud.colors(torch.as_tensor(eye, dtype=cloud.dtype)).to("cpu", torch.float32).numpy()
+    return pack_colors(rgb)
+
+
+def back_to_front(means: np.ndarray, viewmat: np.ndarray) -> np.ndarray:
+    """Splat indices [N] (uint32) sorted by decreasing camera-space depth."""
+    rotation_z = viewmat[2, :3].astype(np.float32)
+    depth = means @ rotation_z
+    return np.argsort(-depth).astype(np.uint32)
+

@@ -1,0 +1,75 @@
+#version 410 core
+// Pass 1 of splat drawing: project each Gaussian once per frame (one vertex per splat, drawn in
+// back-to-front order with transform feedback, rasterizer discarded). Maths of gsplat's
+// perspective projection (classic mode): Σ' = J W Σ Wᵀ Jᵀ + 0.3·I in pixels², pixel centres at
+// +0.5, splats with opacity < 1/255 or depth outside [near, far] culled.
+// Output per splat (3 vec4, read by splat.vert): the oriented rectangle that holds the alpha ≥ 1/255 ellipse, its conic, colour.
+// Data layout: core/render/viewport_data.py. Camera: OpenCV axes, u_view = world-to-camera.
+
+uniform sampler2D u_geometry;   // 3 texels per splat: [x y z opacity] [Sxx Sxy Sxz Syy] [Syz Szz - -]
+uniform sampler2D u_colors;     // 1 texel per splat: [r g b 1]
+uniform int u_splats_per_row;
+uniform mat4 u_view;            // world -> camera
+uniform vec4 u_intrinsics;      // fx, fy, cx, cy (pixels)
+uniform vec2 u_viewport;        // width, height (pixels)
+uniform vec2 u_near_far;        // clip depths (metres)
+
+out vec4 tf_center_axis;        // centre (px, y down), first half-axis (px)
+out vec4 tf_minor_conic;        // length of the second half-axis (px, perpendicular), conic a, b, c
+out vec4 tf_color;              // rgb, opacity (0: culled)
+
+const float ALPHA_THRESHOLD = 1.0 / 255.0;
+
+void cull() {
+    tf_center_axis = vec4(0.0);
+    tf_minor_conic = vec4(0.0);
+    tf_color = vec4(0.0);
+}
+
+void main() {
+    int splat = gl_VertexID;
+    ivec2 texel = ivec2(3 * (splat % u_splats_per_row), splat / u_splats_per_row);
+    vec4 g0 = texelFetch(u_geometry, texel, 0);
+    vec3 p = (u_view * vec4(g0.xyz, 1.0)).xyz;
+    float opacity = g0.w;
+    if (p.z < u_near_far.x || p.z > u_near_far.y || opacity < ALPHA_THRESHOLD) { cull(); return; }
+    vec4 g1 = texelFetch(u_geometry, texel + ivec2(1, 0), 0);
+    vec4 g2 = texelFetch(u_geometry, texel + ivec2(2, 0), 0);
+    mat3 sigma = mat3(g1.x, g1.y, g1.z,
+                      g1.y, g1.w, g2.x,
+                      g1.z, g2.x, g2.y);
+
+    float fx = u_intrinsics.x, fy = u_intrinsics.y, cx = u_intrinsics.z, cy = u_intrinsics.w;
+    float lim_x_pos = (u_viewport.x - cx) / fx + 0.3 * (0.5 * u_viewport.x / fx);
+    float lim_x_neg = cx / fx + 0.3 * (0.5 * u_viewport.x / fx);
+    float lim_y_pos = (u_viewport.y - cy) / fy + 0.3 * (0.5 * u_viewport.y / fy);
+    float lim_y_neg = cy / fy + 0.3 * (0.5 * u_viewport.y / fy);
+    float rz = 1.0 / p.z;
+    float tx = p.z * clamp(p.x * rz, -lim_x_neg, lim_x_pos);
+    float ty = p.z * clamp(p.y * rz, -lim_y_neg, lim_y_pos);
+    // T = J W, the 2x3 map from world offsets to pixels; GLSL mat3x2 = 3 columns of vec2.
+    mat3x2 J = mat3x2(fx * rz, 0.0, 0.0, fy * rz, -fx * tx * rz * rz, -fy * ty * rz * rz);
+    mat3x2 T = J * mat3(u_view);
+    mat2 cov2d = T * sigma * transpose(T);
+    float a = cov2d[0][0] + 0.3, b = cov2d[0][1], c = cov2d[1][1] + 0.3;
+    float det = a * c - b * b;
+    if (det <= 0.0) { cull(); return; }
+    vec2 center = vec2(fx * p.x * rz + cx, fy * p.y * rz + cy);
+
+    // Semi-axes of the ellipse where opacity·exp(-½ dᵀΣ⁻¹d) ≥ 1/255.
+    float extend = min(3.33, sqrt(2.0 * log(opacity / ALPHA_THRESHOLD)));
+    float mid = 0.5 * (a + c);
+    float spread = sqrt(max(0.25 * (a - c) * (a - c) + b * b, 0.0));
+    float lambda1 = mid + spread, lambda2 = max(mid - spread, 0.0);
+    vec2 dir1 = abs(b) > 1e-12 * (a + c) ? normalize(vec2(b, lambda1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
+    vec2 axis1 = extend * sqrt(lambda1) * dir1;
+    vec2 axis2 = extend * sqrt(lambda2) * vec2(-dir1.y, dir1.x);  // perpendicular to axis1
+    vec2 reach = abs(axis1) + abs(axis2);
+    if (center.x + reach.x <= 0.0 || center.x - reach.x >= u_viewport.x ||
+        center.y + reach.y <= 0.0 || center.y - reach.y >= u_viewport.y) { cull(); return; }
+
+    vec4 color = texelFetch(u_colors, ivec2(splat % u_splats_per_row, splat / u_splats_per_row), 0);
+    tf_center_axis = vec4(center, axis1);
+    tf_minor_conic = vec4(length(axis2), c / det, -b / det, a / det);
+    tf_color = vec4(color.rgb, opacity);
+}
