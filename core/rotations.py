@@ -47,3 +47,47 @@ def rotmat_to_quat(matrices: torch.Tensor) -> torch.Tensor:
     q = torch.gather(candidates, -2, best[..., None, None].expand(*best.shape, 1, 4)).squeeze(-2)
     q = q / q.norm(dim=-1, keepdim=True)
     return torch.where(q[..., :1] < 0, -q, q)
+
+
+def axis_angle_to_rotmat(rotvecs: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices [..., 3, 3] from rotation vectors [..., 3] (axis × angle in radians).
+
+    Differentiable everywhere, including at zero (second-order Taylor terms near 0).
+    """
+    angle2 = (rotvecs * rotvecs).sum(-1, keepdim=True)[..., None]  # [..., 1, 1]
+    small = angle2 < 1e-8
+    safe2 = torch.where(small, torch.ones_like(angle2), angle2)
+    angle = safe2.sqrt()
+    a = torch.where(small, 1 - angle2 / 6, torch.sin(angle) / angle)
+    b = torch.where(small, 0.5 - angle2 / 24, (1 - torch.cos(angle)) / safe2)
+    x, y, z = rotvecs.unbind(-1)
+    zero = torch.zeros_like(x)
+    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(rotvecs.shape[:-1] + (3, 3))
+    eye = torch.eye(3, dtype=rotvecs.dtype, device=rotvecs.device)
+    return eye + a * k + b * (k @ k)
+
+
+def rotmat_to_axis_angle(matrices: torch.Tensor) -> torch.Tensor:
+    """Rotation vectors [..., 3] (angle in [0, π]) from rotation matrices [..., 3, 3]."""
+    q = rotmat_to_quat(matrices)  # w ≥ 0
+    xyz = q[..., 1:]
+    sin_half = xyz.norm(dim=-1, keepdim=True)
+    angle = 2 * torch.atan2(sin_half, q[..., :1])
+    scale = torch.where(sin_half > 1e-12, angle / sin_half.clamp_min(1e-12), 2 / q[..., :1].clamp_min(1e-12))
+    return xyz * scale
+
+
+def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The smallest rotation [..., 3, 3] taking direction a [..., 3] onto direction b [..., 3]."""
+    a = a / a.norm(dim=-1, keepdim=True)
+    b = b / b.norm(dim=-1, keepdim=True)
+    axis = torch.linalg.cross(a, b)
+    sin = axis.norm(dim=-1, keepdim=True)
+    cos = (a * b).sum(-1, keepdim=True)
+    angle = torch.atan2(sin, cos)
+    # opposite directions: any axis perpendicular to a
+    helper = torch.where(a[..., :1].abs() < 0.9, torch.tensor([1.0, 0, 0], dtype=a.dtype, device=a.device),
+                         torch.tensor([0, 1.0, 0], dtype=a.dtype, device=a.device))
+    fallback = torch.linalg.cross(a, helper)
+    axis = torch.where(sin > 1e-9, axis / sin.clamp_min(1e-12), fallback / fallback.norm(dim=-1, keepdim=True))
+    return axis_angle_to_rotmat(axis * angle)
