@@ -3,7 +3,8 @@
 For a point with bones i_k and weights w_k, and per-bone transforms T (posed · rest⁻¹, world):
 ``A = Σ_k w_k T_{i_k}``, ``x' = A x``. A Gaussian's rotation becomes ``R' = rot(A₃ₓ₃) R`` where
 rot() is the rotation nearest the blended matrix (one Newton step of the polar decomposition,
-then its quaternion, kept unit); scales are unchanged. Every function accepts leading batch dimensions on the transforms (frames).
+then its quaternion, kept unit); scales are unchanged. Every function accepts leading batch
+dimensions on the transforms (frames).
 """
 
 from __future__ import annotations
