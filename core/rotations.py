@@ -69,12 +69,7 @@ def axis_angle_to_rotmat(rotvecs: torch.Tensor) -> torch.Tensor:
 
 def rotmat_to_axis_angle(matrices: torch.Tensor) -> torch.Tensor:
     """Rotation vectors [..., 3] (angle in [0, π]) from rotation matrices [..., 3, 3]."""
-    q = rotmat_to_quat(matrices)  # w ≥ 0
-    xyz = q[..., 1:]
-    sin_half = xyz.norm(dim=-1, keepdim=True)
-    angle = 2 * torch.atan2(sin_half, q[..., :1])
-    scale = torch.where(sin_half > 1e-12, angle / sin_half.clamp_min(1e-12), 2 / q[..., :1].clamp_min(1e-12))
-    return xyz * scale
+    return quat_to_axis_angle(rotmat_to_quat(matrices))
 
 
 def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -91,3 +86,38 @@ def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     fallback = torch.linalg.cross(a, helper)
     axis = torch.where(sin > 1e-9, axis / sin.clamp_min(1e-12), fallback / fallback.norm(dim=-1, keepdim=True))
     return axis_angle_to_rotmat(axis * angle)
+
+
+def axis_angle_to_quat(rotvecs: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions [..., 4] wxyz from rotation vectors [..., 3]."""
+    angle = rotvecs.norm(dim=-1, keepdim=True)
+    half = 0.5 * angle
+    scale = torch.where(angle > 1e-8, torch.sin(half) / angle.clamp_min(1e-12), 0.5 - angle**2 / 48)
+    return torch.cat([torch.cos(half), rotvecs * scale], -1)
+
+
+def quat_to_axis_angle(quats: torch.Tensor) -> torch.Tensor:
+    """Rotation vectors [..., 3] (angle in [0, π]) from quaternions [..., 4] wxyz (any norm)."""
+    q = quats / quats.norm(dim=-1, keepdim=True)
+    q = torch.where(q[..., :1] < 0, -q, q)
+    sin_half = q[..., 1:].norm(dim=-1, keepdim=True)
+    angle = 2 * torch.atan2(sin_half, q[..., :1])
+    scale = torch.where(sin_half > 1e-12, angle / sin_half.clamp_min(1e-12), 2 / q[..., :1].clamp_min(1e-12))
+    return q[..., 1:] * scale
+
+
+def quat_slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+    """Spherical interpolation [..., 4] between unit quaternions a and b (shortest arc), t in [0, 1]."""
+    t = torch.as_tensor(t, dtype=a.dtype)
+    if t.ndim:
+        t = t[..., None]
+    dot = (a * b).sum(-1, keepdim=True)
+    b = torch.where(dot < 0, -b, b)
+    dot = dot.abs().clamp(max=1.0)
+    theta = torch.arccos(dot)
+    sin = torch.sin(theta)
+    linear = sin < 1e-6
+    wa = torch.where(linear, 1 - t, torch.sin((1 - t) * theta) / sin.clamp_min(1e-12))
+    wb = torch.where(linear, t, torch.sin(t * theta) / sin.clamp_min(1e-12))
+    out = wa * a + wb * b
+    return out / out.norm(dim=-1, keepdim=True)

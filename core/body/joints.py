@@ -135,3 +135,19 @@ def pose_from_dict(rotations: dict[str, torch.Tensor | list[float]], dtype: torc
             raise KeyError(f"unknown joint '{name}'; joints are the 55 SMPL-X names, e.g. 'left_elbow'")
         pose[JOINT_INDEX[name]] = torch.as_tensor(value, dtype=dtype)
     return pose
+
+
+def forward_kinematics(pose: torch.Tensor, rest_joints: torch.Tensor, root: torch.Tensor | None = None
+                       ) -> torch.Tensor:
+    """Posed joint positions [..., 55, 3] of a skeleton whose T-pose joints are ``rest_joints``
+    [55, 3] (metres), for ``pose`` [..., 55, 3] and pelvis translation ``root`` [..., 3]."""
+    rotations = global_rotations(pose)
+    offsets = rest_joints - rest_joints[list(max(p, 0) for p in PARENTS)]
+    positions: list[torch.Tensor] = []
+    for i, parent in enumerate(PARENTS):
+        if parent < 0:
+            base = rest_joints[0].expand(*pose.shape[:-2], 3)
+            positions.append(base if root is None else base + root)
+        else:
+            positions.append(positions[parent] + (rotations[..., parent, :, :] @ offsets[i, :, None])[..., 0])
+    return torch.stack(positions, dim=-2)
