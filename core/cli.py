@@ -91,7 +91,7 @@ def _parse_counts(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated splat counts, got {text!r}") from None
     if not counts or min(counts) < 100:
-        raise argparse.ArgumentTypeError("splat counts must be at least 100")
+        raise argparse.ArgumentTypeError("counts must be at least 100")
     return counts
 
 
@@ -109,6 +109,23 @@ def _cmd_bench_viewer(args: argparse.Namespace) -> int:
         print(f"{row['splats']:>8,} splats  static {row['fps_static']:7.1f} FPS  "
               f"orbit {row['fps_orbit']:7.1f} FPS  sort {row['sort_ms']:6.2f} ms")
     print(f"GL: {results['gl'].get('renderer', results['gl'])}")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_body(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.body import bench_body
+
+    results = bench_body(args.gaussians, repeats=args.repeats)
+    target = write_report(args.output, "body", results)
+    load, forward = results["load"], results["forward_ms"]
+    print(f"anny load: {load['cold_process_s']:.2f} s in a fresh process ({load['cold_model_s']:.2f} s after "
+          f"importing torch), {load['warm_s']:.2f} s once imported")
+    print(f"forward: {forward['same_shape']:.1f} ms (same shape), {forward['new_shape']:.1f} ms (new shape)")
+    for row in results["skinning"]:
+        print(f"skinning {row['gaussians']:>8,} Gaussians × {row['bones_per_gaussian']} bones: "
+              f"{row['skin_ms']:8.2f} ms (binding {row['bind_s']:.2f} s)")
     print(f"Wrote {target}")
     return 0
 
@@ -142,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     viewer.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
     viewer.add_argument("-o", "--output", default="bench-viewer.json", help="JSON report path")
     viewer.set_defaults(func=_cmd_bench_viewer)
+    body = bench_sub.add_parser("body", help="body model load/forward time and Gaussian skinning time")
+    body.add_argument("--gaussians", type=_parse_counts, default=[20000, 100000, 500000],
+                      help="comma-separated Gaussian counts (default 20000,100000,500000)")
+    body.add_argument("--repeats", type=int, default=20, help="timed repetitions per measure")
+    body.add_argument("-o", "--output", default="bench-body.json", help="JSON report path")
+    body.set_defaults(func=_cmd_bench_body)
     return parser
 
 

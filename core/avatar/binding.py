@@ -28,6 +28,7 @@ class Binding:
     barycentric: torch.Tensor  # [N, 3] float32 weights of the triangle's vertices
     bone_indices: torch.Tensor  # [N, k] int64, k ≤ MAX_BONES
     bone_weights: torch.Tensor  # [N, k] float32, rows sum to 1
+    bone_parents: tuple[int, ...]  # the body's skeleton (parents precede children)
 
     def __len__(self) -> int:
         return self.triangles.shape[0]
@@ -129,4 +130,4 @@ def bind_points(points: torch.Tensor, body: BodyModel, rest_vertices: torch.Tens
     dense.scatter_add_(1, bones, weights)
     top_weights, top_bones = dense.topk(k, dim=1)
     top_weights = top_weights / top_weights.sum(1, keepdim=True).clamp_min(1e-12)
-    return Binding(triangles, barycentric.float(), top_bones, top_weights)
+    return Binding(triangles, barycentric.float(), top_bones, top_weights, tuple(body.bone_parents))

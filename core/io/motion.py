@@ -89,7 +89,8 @@ class Motion:
         return Motion(poses, trans, float(fps), self.name)
 
 
-def _change_frame(poses: torch.Tensor, trans: torch.Tensor, rotation: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _change_frame(poses: torch.Tensor, trans: torch.Tensor, rotation: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Re-express a motion in a rotated world: root rotation and translation turn by ``rotation``."""
     root = rotation @ axis_angle_to_rotmat(poses[:, 0])
     poses = poses.clone()

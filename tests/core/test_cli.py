@@ -55,3 +55,14 @@ def test_bench_viewer_writes_json(tmp_path):
     for row in report["results"]:
         assert row["fps_static"] > 0 and row["fps_orbit"] > 0 and row["sort_ms"] > 0
     assert report["machine"]["cpu_count"] >= 1 and "renderer" in report["gl"]
+
+
+def test_bench_body_writes_json(tmp_path):
+    out = tmp_path / "body.json"
+    result = run("bench", "body", "--gaussians", "2000", "--repeats", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["benchmark"] == "body" and report["model"] == "anny"
+    assert 0 < report["load"]["warm_s"] < report["load"]["cold_process_s"]
+    assert report["forward_ms"]["same_shape"] > 0
+    assert [(r["gaussians"], r["bones_per_gaussian"]) for r in report["skinning"]] == [(2000, 9), (2000, 4)]

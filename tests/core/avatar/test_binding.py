@@ -101,5 +101,5 @@ def test_skinned_rotations_follow_their_triangle(anny_body):
 
     fast = quat_to_rotmat(skin_gaussian_arrays(cloud, binding, out.transforms[0])[1]) @ frames.transpose(1, 2)
     cos = (((fast.transpose(1, 2) @ polar).diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2).clamp(-1, 1)
-    assert torch.rad2deg(torch.arccos(cos)).max() < 0.5
+    assert torch.rad2deg(torch.arccos(cos)).max() < 1.0
     assert torch.allclose(posed.quats.norm(dim=1), torch.ones(len(faces)), atol=1e-5)

@@ -141,7 +141,8 @@ def test_builtin_clips_are_plausible(name):
     assert limit_violation(motion.poses).max() < 1e-6
     assert foot_sliding(motion) < 0.03  # metres per ground contact
     skeleton = tpose_skeleton()
-    feet = forward_kinematics(motion.poses, skeleton, motion.trans)[:, [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]]
+    feet_index = [JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]
+    feet = forward_kinematics(motion.poses, skeleton, motion.trans)[:, feet_index]
     floor = float(skeleton[JOINT_INDEX["left_foot"], 1])
     assert feet[..., 1].min() > floor - 1e-4  # never below the floor
     assert (motion.poses - motion.poses[:1]).abs().max() > 0.05  # it moves
