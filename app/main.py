@@ -49,14 +49,41 @@ def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
                            f"{timeout_s:.0f} s)")
 
 
-def run_viewer(path: Path | None) -> int:
-    """Open the main window (optionally on ``path``) and run the event loop."""
+def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk", splats: int = 20000) -> int:
+    """Open the main window on ``path``, or in body mode on ``body`` playing ``motion``; run the event loop."""
     app = application()
     window = MainWindow()
     window.show()
-    if path is not None:
+    if body is not None:
+        if window.show_body(body, motion, splats):
+            window.player.play()
+    elif path is not None:
         window.open_path(path)
     return app.exec()
+
+
+def render_body_frames(body: str, motion: str, out_dir: Path, frames: int = 4, size: int = 800,
+                       splats: int = 20000) -> list[Path]:
+    """Body mode without a screen: ``frames`` evenly spaced frames of the motion, as PNGs."""
+    application()
+    window = MainWindow()
+    window.viewport.setFixedSize(size, size)
+    window.show()
+    window.adjustSize()
+    wait_until_painted(window)
+    if not window.show_body(body, motion, splats):
+        raise RuntimeError(window.last_error or "body mode failed")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clip = window.player.motion
+    written = []
+    for i in range(frames):
+        seconds = clip.duration * i / max(frames, 1)
+        window.player.show_time(seconds)
+        target = out_dir / f"{body}_{clip.name}_{i:02d}_{seconds:05.2f}s.png"
+        window.save_screenshot(target)
+        written.append(target)
+    window.close()
+    return written
 
 
 def render_views(path: Path, out_dir: Path, views: int = 4, size: int = 800) -> list[Path]:

@@ -27,6 +27,7 @@ class MainWindow(QMainWindow):
         self.viewport = SplatViewport(self)
         self.setCentralWidget(self.viewport)
         self.current_path: Path | None = None
+        self.player = None  # BodyPlayer in body mode
         self.error_dialog: QMessageBox | None = None
         self.last_error: str | None = None
         self._splat_label = QLabel("no file")
@@ -50,6 +51,9 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Frame Object", self.viewport.frame_object, "F")
         self._action(view_menu, "&Reset View", self.viewport.reset_view, "Home")
         self._action(view_menu, "&Background Colour…", self.background_dialog)
+        animation_menu = self.menuBar().addMenu("&Animation")
+        self.play_action = self._action(animation_menu, "&Play / Pause", self.toggle_playback, "Space")
+        self._action(animation_menu, "&Restart", self.restart_playback, "Ctrl+R")
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -72,12 +76,52 @@ class MainWindow(QMainWindow):
         except PlyError as exc:
             self.show_error("Cannot open file", f"{exc}\n\nThe previous view is unchanged.")
             return False
+        if self.player is not None:
+            self.player.pause()
+            self.player = None
         self.viewport.set_cloud(cloud)
         self.current_path = path
         self.setWindowTitle(f"{path.name} — Avatarium")
         self._splat_label.setText(f"{len(cloud):,} splats (SH degree {cloud.sh_degree})")
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         return True
+
+    def show_body(self, body_name: str = "anny", motion: str = "walk", splats: int = 20000) -> bool:
+        """Body mode: the body model as splats, animated by ``motion`` (built-in name or file)."""
+        from app.body_player import BodyPlayer
+        from core.io.motion import MotionError, load_motion
+
+        try:
+            if body_name == "anny":
+                from core.body.anny_body import AnnyBody
+
+                body = AnnyBody()
+            else:
+                from core.body.smplx_body import SmplxBody
+
+                body = SmplxBody()
+            clip = load_motion(motion)
+        except (ValueError, KeyError, OSError) as exc:  # BodyModelError, MotionError, BodyDataError
+            kind = "motion" if isinstance(exc, MotionError) else "body model"
+            self.show_error(f"Cannot load the {kind}", str(exc))
+            return False
+        if self.player is not None:
+            self.player.pause()
+        self.player = BodyPlayer(self.viewport, body, clip, splats)
+        self.player.frame_changed.connect(
+            lambda t: self.statusBar().showMessage(f"{clip.name}: {t:5.2f} / {clip.duration:.2f} s"))
+        self.current_path = None
+        self.setWindowTitle(f"{body_name} — {clip.name} — Avatarium")
+        self._splat_label.setText(f"{len(self.player.cloud):,} splats, {len(body.bone_names)} bones")
+        return True
+
+    def toggle_playback(self) -> None:
+        if self.player is not None:
+            self.player.toggle()
+
+    def restart_playback(self) -> None:
+        if self.player is not None:
+            self.player.show_time(0.0)
 
     def open_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open splat file", "", "3D Gaussian splats (*.ply)")

@@ -30,20 +30,27 @@ def _cmd_view(args: argparse.Namespace) -> int:
     if args.file and not path.exists():
         print(f"avatarium: {path} does not exist", file=sys.stderr)
         return 1
+    if args.file and args.body:
+        print("avatarium: give a FILE or --body, not both", file=sys.stderr)
+        return 2
+    subject = f"the {args.body} body playing '{args.motion}'" if args.body else path.name
     from app.headless import has_display, start_virtual_display
 
     if has_display() and not args.headless:
         from app.main import run_viewer
 
-        return run_viewer(path)
+        return run_viewer(path, args.body, args.motion, args.splats)
     out_dir = Path(args.output)
     if not has_display():
-        print(f"No display: rendering {path.name} with the viewer on a virtual display…")
+        print(f"No display: rendering {subject} with the viewer on a virtual display…")
         start_virtual_display()
-    from app.main import render_views
+    from app.main import render_body_frames, render_views
 
-    written = render_views(path, out_dir, views=args.views)
-    print(f"Wrote {len(written)} image(s) of {path.name} to {out_dir.resolve()}/:")
+    if args.body:
+        written = render_body_frames(args.body, args.motion, out_dir, frames=args.views, splats=args.splats)
+    else:
+        written = render_views(path, out_dir, views=args.views)
+    print(f"Wrote {len(written)} image(s) of {subject} to {out_dir.resolve()}/:")
     for target in written:
         print(f"  {target.name}")
     return 0
@@ -144,7 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("file", nargs="?", help="3DGS .ply file (default: the bundled example figure)")
     view.add_argument("--headless", action="store_true", help="render views to files even with a display")
     view.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="folder for headless renders")
-    view.add_argument("--views", type=int, default=4, help="number of headless views around the object")
+    view.add_argument("--views", type=int, default=4,
+                      help="headless: views around the object, or frames of the motion in body mode")
+    view.add_argument("--body", choices=["anny", "smplx"],
+                      help="body mode: show this body model as splats, animated (smplx: $AVATARIUM_SMPLX_DIR)")
+    view.add_argument("--motion", default="walk",
+                      help="body mode: built-in clip (idle, walk, wave, turn, jump), AMASS .npz or SMPL-X .json folder")
+    view.add_argument("--splats", type=int, default=20000, help="body mode: number of splats on the body")
     view.set_defaults(func=_cmd_view)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")

@@ -13,6 +13,9 @@ uniform mat4 u_view;            // world -> camera
 uniform vec4 u_intrinsics;      // fx, fy, cx, cy (pixels)
 uniform vec2 u_viewport;        // width, height (pixels)
 uniform vec2 u_near_far;        // clip depths (metres)
+uniform int u_skinned;          // 1: pose each splat by linear blend skinning (body mode)
+uniform sampler2D u_skin;       // 2 texels per splat: 4 bone indices, 4 weights
+uniform sampler2D u_bones;      // 4 texels per bone: rows of its 3x4 transform, rotation quaternion (wxyz)
 
 out vec4 tf_center_axis;        // centre (px, y down), first half-axis (px)
 out vec4 tf_minor_conic;        // length of the second half-axis (px, perpendicular), conic a, b, c
@@ -26,18 +29,48 @@ void cull() {
     tf_color = vec4(0.0);
 }
 
+mat3 quat_to_mat(vec4 q) {  // wxyz, unit; GLSL matrices are column-major
+    float w = q.x, x = q.y, y = q.z, z = q.w;
+    return mat3(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y),
+                2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x),
+                2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y));
+}
+
+// Linear blend skinning as core.avatar.skinning: mean by the blended 3x4 transform, covariance
+// rotated by the normalised blend of the bones' quaternions (scales unchanged).
+void skin(int splat, inout vec3 mean, inout mat3 sigma) {
+    ivec2 texel = ivec2(2 * (splat % u_splats_per_row), splat / u_splats_per_row);
+    vec4 bones = texelFetch(u_skin, texel, 0);
+    vec4 weights = texelFetch(u_skin, texel + ivec2(1, 0), 0);
+    vec4 row0 = vec4(0.0), row1 = vec4(0.0), row2 = vec4(0.0), quat = vec4(0.0);
+    for (int k = 0; k < 4; ++k) {
+        int bone = int(bones[k] + 0.5);
+        float w = weights[k];
+        row0 += w * texelFetch(u_bones, ivec2(4 * bone, 0), 0);
+        row1 += w * texelFetch(u_bones, ivec2(4 * bone + 1, 0), 0);
+        row2 += w * texelFetch(u_bones, ivec2(4 * bone + 2, 0), 0);
+        quat += w * texelFetch(u_bones, ivec2(4 * bone + 3, 0), 0);
+    }
+    vec4 m = vec4(mean, 1.0);
+    mean = vec3(dot(row0, m), dot(row1, m), dot(row2, m));
+    mat3 R = quat_to_mat(normalize(quat));
+    sigma = R * sigma * transpose(R);
+}
+
 void main() {
     int splat = gl_VertexID;
     ivec2 texel = ivec2(3 * (splat % u_splats_per_row), splat / u_splats_per_row);
     vec4 g0 = texelFetch(u_geometry, texel, 0);
-    vec3 p = (u_view * vec4(g0.xyz, 1.0)).xyz;
-    float opacity = g0.w;
-    if (p.z < u_near_far.x || p.z > u_near_far.y || opacity < ALPHA_THRESHOLD) { cull(); return; }
     vec4 g1 = texelFetch(u_geometry, texel + ivec2(1, 0), 0);
     vec4 g2 = texelFetch(u_geometry, texel + ivec2(2, 0), 0);
+    vec3 mean = g0.xyz;
     mat3 sigma = mat3(g1.x, g1.y, g1.z,
                       g1.y, g1.w, g2.x,
                       g1.z, g2.x, g2.y);
+    if (u_skinned == 1) skin(splat, mean, sigma);
+    vec3 p = (u_view * vec4(mean, 1.0)).xyz;
+    float opacity = g0.w;
+    if (p.z < u_near_far.x || p.z > u_near_far.y || opacity < ALPHA_THRESHOLD) { cull(); return; }
 
     float fx = u_intrinsics.x, fy = u_intrinsics.y, cx = u_intrinsics.z, cy = u_intrinsics.w;
     float lim_x_pos = (u_viewport.x - cx) / fx + 0.3 * (0.5 * u_viewport.x / fx);

@@ -11,6 +11,7 @@ import math
 import time
 
 import numpy as np
+import torch
 from OpenGL import GL
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
@@ -40,6 +41,8 @@ class SplatViewport(QOpenGLWidget):
         self._renderer = SplatRenderer()
         self._cloud: GaussianCloud | None = None
         self._upload_pending = False
+        self._pending_skin: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._pending_pose: tuple[torch.Tensor, torch.Tensor, np.ndarray] | None = None
         self._center = np.zeros(3)
         self._radius = 1.0
         self._drag_origin: QPointF | None = None
@@ -64,6 +67,17 @@ class SplatViewport(QOpenGLWidget):
             self._radius = cloud.radius()
             if frame:
                 self.frame_object()
+        self.update()
+
+    def set_skinning(self, indices: torch.Tensor, weights: torch.Tensor) -> None:
+        """Skin the current cloud on the GPU: top-4 bone indices and weights per splat ([N, 4])."""
+        self._pending_skin = (indices, weights)
+        self.update()
+
+    def set_pose(self, transforms: torch.Tensor, quats: torch.Tensor, posed_means: np.ndarray) -> None:
+        """Show the skinned cloud posed by bone transforms [K, 4, 4] / quaternions [K, 4]; the CPU's
+        posed centres [N, 3] order the depth sort."""
+        self._pending_pose = (transforms, quats, posed_means)
         self.update()
 
     def frame_object(self) -> None:
@@ -114,6 +128,12 @@ class SplatViewport(QOpenGLWidget):
         if self._upload_pending:
             self._renderer.set_cloud(self._cloud)
             self._upload_pending = False
+        if self._pending_skin is not None:
+            self._renderer.set_skinning(*self._pending_skin)
+            self._pending_skin = None
+        if self._pending_pose is not None:
+            self._renderer.set_pose(*self._pending_pose)
+            self._pending_pose = None
         ratio = self.devicePixelRatioF()
         width, height = max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
         GL.glViewport(0, 0, width, height)

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from OpenGL import GL
 
 from core.camera import camera_center
@@ -83,12 +84,13 @@ class SplatRenderer:
         self._project = self._splat = 0
         self._vaos: list[int] = []
         self._buffers: list[int] = []  # [order (splat ids), projected splats]
-        self._textures: list[int] = []  # [geometry, colours, projected splats (buffer texture)]
+        self._textures: list[int] = []  # [geometry, colours, projected (buffer texture), skin, bones]
         self._uniforms: dict[str, int] = {}
         self._cloud: GaussianCloud | None = None
         self._means: np.ndarray | None = None
         self._sorted_for: np.ndarray | None = None  # view direction of the current order
         self._colored_for: np.ndarray | None = None  # eye of the current colours (SH degree > 0)
+        self._skinned = False
 
     @property
     def splat_count(self) -> int:
@@ -102,14 +104,14 @@ class SplatRenderer:
         self._project = build_program("splat_project.vert", feedback=_FEEDBACK)
         self._splat = build_program("splat.vert", "splat.frag")
         for name in ("u_geometry", "u_colors", "u_splats_per_row", "u_view", "u_intrinsics", "u_viewport",
-                     "u_near_far"):
+                     "u_near_far", "u_skinned", "u_skin", "u_bones"):
             self._uniforms[name] = GL.glGetUniformLocation(self._project, name)
         self._uniforms["splat_viewport"] = GL.glGetUniformLocation(self._splat, "u_viewport")
         self._uniforms["splat_projected"] = GL.glGetUniformLocation(self._splat, "u_projected")
         self._vaos = [int(v) for v in np.atleast_1d(GL.glGenVertexArrays(2))]
         self._buffers = [int(b) for b in np.atleast_1d(GL.glGenBuffers(2))]
-        self._textures = [int(t) for t in np.atleast_1d(GL.glGenTextures(3))]
-        for texture in self._textures[:2]:
+        self._textures = [int(t) for t in np.atleast_1d(GL.glGenTextures(5))]
+        for texture in self._textures[:2] + self._textures[3:]:
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
@@ -146,6 +148,7 @@ class SplatRenderer:
         """Upload ``cloud`` (None clears)."""
         self._cloud = cloud
         self._sorted_for = self._colored_for = None
+        self._skinned = False
         if cloud is None:
             self._means = None
             return
@@ -157,6 +160,20 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._textures[2])  # view the new store as texels
         GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_RGBA32F, self._buffers[1])
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
+
+    def set_skinning(self, indices: torch.Tensor, weights: torch.Tensor) -> None:
+        """Skin the current cloud on the GPU with these top-4 bones and weights per splat ([N, 4])."""
+        if self._means is None or len(indices) != self.splat_count:
+            raise ValueError("set a cloud with as many splats as the skinning first")
+        self._upload_texture(self._textures[3], viewport_data.pack_skin(indices, weights))
+        self._skinned = True
+
+    def set_pose(self, transforms: torch.Tensor, quats: torch.Tensor, posed_means: np.ndarray) -> None:
+        """Bone transforms [K, 4, 4], their hemisphere-aligned quaternions [K, 4] and the splats'
+        posed centres [N, 3] (for the depth sort) of the current frame."""
+        self._upload_texture(self._textures[4], viewport_data.pack_bones(transforms, quats))
+        self._means = np.ascontiguousarray(posed_means, dtype=np.float32)
+        self._sorted_for = None
 
     def render(self, viewmat: np.ndarray, intrinsics: np.ndarray, width: int, height: int,
                near: float, far: float) -> FrameStats:
@@ -195,6 +212,11 @@ class SplatRenderer:
         GL.glUniform4f(u["u_intrinsics"], intrinsics[0, 0], intrinsics[1, 1], intrinsics[0, 2], intrinsics[1, 2])
         GL.glUniform2f(u["u_viewport"], float(width), float(height))
         GL.glUniform2f(u["u_near_far"], near, far)
+        GL.glUniform1i(u["u_skinned"], int(self._skinned))
+        for unit, (name, texture) in enumerate((("u_skin", self._textures[3]), ("u_bones", self._textures[4])), 3):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
+            GL.glUniform1i(u[name], unit)
         GL.glEnable(GL.GL_RASTERIZER_DISCARD)
         GL.glBindVertexArray(self._vaos[0])
         GL.glBindBufferBase(GL.GL_TRANSFORM_FEEDBACK_BUFFER, 0, self._buffers[1])

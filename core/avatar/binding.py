@@ -119,15 +119,38 @@ def bind_points(points: torch.Tensor, body: BodyModel, rest_vertices: torch.Tens
                 ) -> Binding:
     """Bind ``points`` [N, 3] (rest pose, world metres) to ``body`` whose rest-pose vertices for the
     avatar's shape are ``rest_vertices`` [V, 3]; keeps the top ``k`` (≤ 9) bones per point."""
-    if not 1 <= k <= MAX_BONES:
-        raise ValueError(f"k must be between 1 and {MAX_BONES} bones per point, got {k}")
     points = points.detach().float()
     triangles, barycentric, _ = closest_points_on_mesh(points, rest_vertices.detach().float(), body.faces)
+    return bind_to_triangles(triangles, barycentric, body, k)
+
+
+def bind_to_triangles(triangles: torch.Tensor, barycentric: torch.Tensor, body: BodyModel, k: int = MAX_BONES
+                      ) -> Binding:
+    """Binding of points given by their triangle [N] and barycentric coordinates [N, 3] on ``body``:
+    the barycentric blend of the corners' skin weights, truncated to the top ``k`` bones."""
+    if not 1 <= k <= MAX_BONES:
+        raise ValueError(f"k must be between 1 and {MAX_BONES} bones per point, got {k}")
     corner_vertices = body.faces[triangles]  # [N, 3]
-    bones = body.skin_indices[corner_vertices].reshape(len(points), -1)  # [N, 3·kv]
-    weights = (body.skin_weights[corner_vertices] * barycentric[..., None]).reshape(len(points), -1)
-    dense = torch.zeros(len(points), len(body.bone_names))
+    count = len(triangles)
+    bones = body.skin_indices[corner_vertices].reshape(count, -1)  # [N, 3·kv]
+    weights = (body.skin_weights[corner_vertices] * barycentric[..., None]).reshape(count, -1)
+    dense = torch.zeros(count, len(body.bone_names))
     dense.scatter_add_(1, bones, weights)
     top_weights, top_bones = dense.topk(k, dim=1)
     top_weights = top_weights / top_weights.sum(1, keepdim=True).clamp_min(1e-12)
     return Binding(triangles, barycentric.float(), top_bones, top_weights, tuple(body.bone_parents))
+
+
+def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed: int = 0
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``count`` points spread uniformly by area on the mesh: positions [N, 3], triangles [N],
+    barycentric coordinates [N, 3]; deterministic for a given seed."""
+    g = torch.Generator().manual_seed(seed)
+    corners = vertices[faces]
+    areas = torch.linalg.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).norm(dim=1)
+    triangles = torch.multinomial(areas, count, replacement=True, generator=g)
+    u, v = torch.rand(count, generator=g), torch.rand(count, generator=g)
+    flip = u + v > 1
+    u, v = torch.where(flip, 1 - u, u), torch.where(flip, 1 - v, v)
+    barycentric = torch.stack([1 - u - v, u, v], 1)
+    return (barycentric[..., None] * corners[triangles]).sum(1), triangles, barycentric

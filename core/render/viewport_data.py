@@ -7,6 +7,11 @@ The splat shader (``shaders/splat.vert``) reads, for splat ``i``:
   opacity, world covariance in metres²);
 - colour texture, row ``i // SPLATS_PER_ROW``, texel ``i % SPLATS_PER_ROW``: ``[r, g, b, 1]``.
 
+Skinned splats (body mode) also read, for splat ``i``, two texels of the skin texture (same row
+layout, texels ``2·(i % SPLATS_PER_ROW) + 0..1``): 4 bone indices, then their 4 weights; and for
+bone ``b`` four texels of the bone texture (row 0, texels ``4b + 0..3``): the three rows of its 3x4
+transform (posed · rest⁻¹), then its rotation quaternion (wxyz, in its parent's hemisphere).
+
 Drawing order: :func:`back_to_front` gives the splat ids the projection pass visits, so its
 output (and the quads drawn from it) is sorted far to near.
 """
@@ -75,3 +80,17 @@ def back_to_front(means: np.ndarray, viewmat: np.ndarray) -> np.ndarray:
     depth = means @ rotation_z
     return np.argsort(-depth).astype(np.uint32)
 
+
+
+def pack_skin(indices: torch.Tensor, weights: torch.Tensor) -> np.ndarray:
+    """Skin texels [rows, 2·SPLATS_PER_ROW, 4] from the top-4 bone indices and weights [N, 4]."""
+    if indices.shape[1] != 4 or weights.shape != indices.shape:
+        raise ValueError(f"the viewport skins with 4 bones per splat, got {tuple(indices.shape)}")
+    packed = np.concatenate([indices.numpy().astype(np.float32), weights.numpy().astype(np.float32)], 1)
+    return _pad_rows(packed, 2)
+
+
+def pack_bones(transforms: torch.Tensor, quats: torch.Tensor) -> np.ndarray:
+    """Bone texels [1, 4·K, 4] from transforms [K, 4, 4] and rotation quaternions [K, 4] (wxyz)."""
+    packed = torch.cat([transforms[:, :3, :].reshape(-1, 12), quats], 1).float().numpy()
+    return packed.reshape(1, -1, 4)
