@@ -65,12 +65,7 @@ def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk",
 def render_body_frames(body: str, motion: str, out_dir: Path, frames: int = 4, size: int = 800,
                        splats: int = 20000) -> list[Path]:
     """Body mode without a screen: ``frames`` evenly spaced frames of the motion, as PNGs."""
-    application()
-    window = MainWindow()
-    window.viewport.setFixedSize(size, size)
-    window.show()
-    window.adjustSize()
-    wait_until_painted(window)
+    window = _offscreen_window(size)
     if not window.show_body(body, motion, splats):
         raise RuntimeError(window.last_error or "body mode failed")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -86,15 +81,21 @@ def render_body_frames(body: str, motion: str, out_dir: Path, frames: int = 4, s
     return written
 
 
-def render_views(path: Path, out_dir: Path, views: int = 4, size: int = 800) -> list[Path]:
-    """Screenshots of ``path`` from ``views`` azimuths around it, written as PNGs into ``out_dir``,
-    then one of the whole window (``<stem>_window.png``, the README's screenshot)."""
+def _offscreen_window(size: int) -> MainWindow:
+    """A shown main window whose viewport is ``size``² pixels, ready to draw."""
     application()
     window = MainWindow()
     window.viewport.setFixedSize(size, size)
     window.show()
     window.adjustSize()
     wait_until_painted(window)
+    return window
+
+
+def render_views(path: Path, out_dir: Path, views: int = 4, size: int = 800) -> list[Path]:
+    """Screenshots of ``path`` from ``views`` azimuths around it, written as PNGs into ``out_dir``,
+    then one of the whole window (``<stem>_window.png``, the README's screenshot)."""
+    window = _offscreen_window(size)
     if not window.open_path(path):
         raise RuntimeError(window.last_error or f"cannot open {path}")
     if window.viewport.gl_error:
