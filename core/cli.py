@@ -33,6 +33,10 @@ def _cmd_view(args: argparse.Namespace) -> int:
     if args.file and args.body:
         print("avatarium: give a FILE or --body, not both", file=sys.stderr)
         return 2
+    if args.smplx_dir:
+        from core.body.smplx_body import ENV_DIR
+
+        os.environ[ENV_DIR] = args.smplx_dir
     subject = f"the {args.body} body playing '{args.motion}'" if args.body else path.name
     from app.headless import has_display, start_virtual_display
 
@@ -158,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--motion", default="walk",
                       help="body mode: built-in clip (idle, walk, wave, turn, jump), AMASS .npz or SMPL-X .json folder")
     view.add_argument("--splats", type=int, default=20000, help="body mode: number of splats on the body")
+    view.add_argument("--smplx-dir", help="body mode: folder holding your SMPLX_NEUTRAL.npz "
+                      "(default: $AVATARIUM_SMPLX_DIR)")
     view.set_defaults(func=_cmd_view)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
