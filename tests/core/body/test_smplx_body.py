@@ -132,3 +132,20 @@ def test_wrong_files_get_clear_errors(tmp_path, smplx_file):
     with pytest.raises(BodyModelError, match="NaN"):
         SmplxBody(tmp_path / "nan.npz")
     assert PARENTS[0] == -1
+
+
+@pytest.mark.usefixtures("gl_available")
+def test_cli_body_mode_with_user_smplx(tmp_path, smplx_file):
+    import subprocess
+    import sys
+
+    out = tmp_path / "frames"
+    command = [sys.executable, "-m", "core.cli", "view", "--body", "smplx", "--motion", "wave", "--headless",
+               "--views", "2", "--splats", "2000", "-o", str(out)]
+    result = subprocess.run(command + ["--smplx-dir", str(smplx_file.parent)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(out.glob("smplx_wave_*.png"))) == 2
+    env = {k: v for k, v in __import__("os").environ.items() if k != ENV_DIR}
+    missing = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert missing.returncode == 1 and "licence-gated" in missing.stderr
