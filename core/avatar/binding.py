@@ -80,7 +80,7 @@ def closest_point_on_triangles(points: torch.Tensor, a: torch.Tensor, b: torch.T
     return bary
 
 
-def _vertex_triangles(faces: torch.Tensor, num_vertices: int, width: int = 12) -> torch.Tensor:
+def _vertex_triangles(faces: torch.Tensor, num_vertices: int, width: int = 8) -> torch.Tensor:
     """[V, width] triangles around each vertex (padded by repeating; every vertex has ≥ 1)."""
     owner = faces.reshape(-1)
     tri = torch.arange(faces.shape[0]).repeat_interleave(3)
@@ -94,7 +94,7 @@ def _vertex_triangles(faces: torch.Tensor, num_vertices: int, width: int = 12) -
 
 
 def closest_points_on_mesh(points: torch.Tensor, vertices: torch.Tensor, faces: torch.Tensor,
-                           neighbours: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                           neighbours: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Anchor triangle [N], barycentrics [N, 3] and distance [N] (metres) of each point [N, 3] on
     the mesh (vertices [V, 3], faces [F, 3]), searching the triangles of its ``neighbours``
     nearest vertices."""
@@ -103,7 +103,7 @@ def closest_points_on_mesh(points: torch.Tensor, vertices: torch.Tensor, faces: 
     for start in range(0, points.shape[0], _CHUNK):
         chunk = points[start: start + _CHUNK]
         nearest = torch.cdist(chunk, vertices).topk(neighbours, dim=1, largest=False).indices
-        candidates = around[nearest].reshape(chunk.shape[0], -1)  # [n, neighbours·12]
+        candidates = around[nearest].reshape(chunk.shape[0], -1)  # [n, neighbours·8]
         corners = vertices[faces[candidates]]  # [n, c, 3, 3]
         bary = closest_point_on_triangles(chunk[:, None], corners[..., 0, :], corners[..., 1, :], corners[..., 2, :])
         closest = (bary[..., None] * corners).sum(-2)

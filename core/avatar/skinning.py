@@ -75,13 +75,19 @@ def skin_points(points: torch.Tensor, indices: torch.Tensor, weights: torch.Tens
 
 def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Hamilton product a ⊗ b of wxyz quaternions [..., 4] (rotation b, then a)."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
+    (aw, ax, ay, az), (bw, bx, by, bz) = a.movedim(-1, 0).contiguous(), b.movedim(-1, 0).contiguous()
+
+    def term(p: torch.Tensor, q: torch.Tensor, *rest: tuple[torch.Tensor, torch.Tensor, float]) -> torch.Tensor:
+        out = p * q
+        for u, v, sign in rest:
+            out.addcmul_(u, v, value=sign)  # in place: no temporaries on large batches
+        return out
+
     return torch.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
+        term(aw, bw, (ax, bx, -1.0), (ay, by, -1.0), (az, bz, -1.0)),
+        term(aw, bx, (ax, bw, 1.0), (ay, bz, 1.0), (az, by, -1.0)),
+        term(aw, by, (ax, bz, -1.0), (ay, bw, 1.0), (az, bx, 1.0)),
+        term(aw, bz, (ax, by, 1.0), (ay, bx, -1.0), (az, bw, 1.0)),
     ], -1)
 
 
@@ -95,8 +101,7 @@ def skin_gaussian_arrays(cloud: GaussianCloud, binding: Binding, transforms: tor
     x, y, z = (cloud.means[:, i: i + 1] for i in range(3))  # column by column: no [N, 3, 3] temporaries
     means = blended[..., 3] + blended[..., 0] * x + blended[..., 1] * y + blended[..., 2] * z
     rotations = blend_rotations(binding.bone_indices, binding.bone_weights, transforms, binding.bone_parents)
-    quats = quat_multiply(rotations, cloud.rotations())
-    return means, quats / quats.norm(dim=-1, keepdim=True)
+    return means, quat_multiply(rotations, cloud.rotations())  # unit ⊗ unit: unit
 
 
 def skin_gaussians(cloud: GaussianCloud, binding: Binding, transforms: torch.Tensor) -> GaussianCloud:

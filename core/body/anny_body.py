@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from core.avatar.skinning import skin_points
 from core.body.anny_data import load_model_data
 from core.body.joints import JOINT_INDEX, JOINT_NAMES, global_rotations
 from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter
@@ -165,7 +166,7 @@ class AnnyBody(BodyModel):
         targets[:, 0, :3, 3] = translation
         targets[..., 3, 3] = 1.0
         transforms, poses = self._anny.get_bone_transforms(targets, rest_poses, pose_parameterization="world-orient")
-        vertices = self._anny.get_skinned_vertices(rest["rest_vertices"].expand(batch, -1, -1), transforms)
+        vertices = skin_points(rest["rest_vertices"][0], self.skin_indices, self.skin_weights, transforms)
         frame4 = torch.eye(4, dtype=rest_poses.dtype)
         frame4[:3, :3] = frame
         return BodyOutput(

@@ -119,11 +119,21 @@ def mirror_pose(pose: torch.Tensor) -> torch.Tensor:
 
 def global_rotations(pose: torch.Tensor) -> torch.Tensor:
     """World rotations [..., 55, 3, 3] of each joint relative to the T-pose (pose: [..., 55, 3])."""
-    local = axis_angle_to_rotmat(pose)
-    result: list[torch.Tensor] = []
-    for i, parent in enumerate(PARENTS):
-        result.append(local[..., i, :, :] if parent < 0 else result[parent] @ local[..., i, :, :])
-    return torch.stack(result, dim=-3)
+    result = axis_angle_to_rotmat(pose)
+    for joints, parents in _LEVELS:  # one batched product per depth of the tree
+        result[..., joints, :, :] = result[..., parents, :, :] @ result[..., joints, :, :]
+    return result
+
+
+def _depth_levels() -> list[tuple[list[int], list[int]]]:
+    depth = [0] * NUM_JOINTS
+    for joint, parent in enumerate(PARENTS):
+        depth[joint] = 0 if parent < 0 else depth[parent] + 1
+    return [([j for j in range(NUM_JOINTS) if depth[j] == d], [PARENTS[j] for j in range(NUM_JOINTS) if depth[j] == d])
+            for d in range(1, max(depth) + 1)]
+
+
+_LEVELS = _depth_levels()
 
 
 def pose_from_dict(rotations: dict[str, torch.Tensor | list[float]], dtype: torch.dtype = torch.float32

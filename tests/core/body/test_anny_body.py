@@ -95,3 +95,25 @@ def test_shape_changes_body_and_is_differentiable(anny_body):
     out.vertices.sum().backward()
     assert shape.grad.abs().sum() > 0 and pose.grad.abs().sum() > 0
     assert out.vertices.dtype == torch.float32
+
+
+def test_forward_agrees_with_anny_itself(anny_body):
+    """Our retargeted forward equals anny's own forward pass (its kinematics and its skinning) fed
+    with the same world-orient bone targets; and the rest pose is anny's rest pose."""
+    from core.body.anny_body import FRAME
+
+    shape = torch.tensor([[0.2, 0.7, 0.5, 0.3, 0.6, 0.4]])
+    model = anny_body._anny
+    kwargs = {label: shape[:, i] for i, label in enumerate(model.phenotype_labels)}
+    reference_rest = model(phenotype_kwargs=kwargs, pose_parameterization="local-bone-world")
+    ours_rest = anny_body.rest(shape).vertices
+    assert torch.allclose(ours_rest, reference_rest["rest_vertices"] @ FRAME.T, atol=1e-6)
+    poses = random_poses(3, seed=9)
+    out = anny_body.forward(shape, poses)
+    # rebuild anny's world-orient inputs from our bone transforms: W = T · P (rest pose)
+    rest_poses = reference_rest["rest_bone_poses"]
+    frame4 = torch.eye(4)
+    frame4[:3, :3] = FRAME
+    targets = (frame4.T @ out.transforms @ frame4) @ rest_poses
+    reference = model(pose_parameters=targets, phenotype_kwargs=kwargs, pose_parameterization="world-orient")
+    assert (out.vertices - reference["vertices"] @ FRAME.T).abs().max() < 3e-5  # float32 round trips
