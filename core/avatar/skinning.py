@@ -59,13 +59,6 @@ def _levels(parents: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]
     ]
 
 
-def blend_rotations(indices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor,
-                    parents: Sequence[int]) -> torch.Tensor:
-    """Unit quaternions [..., N, 4] (wxyz): the normalised weighted blend of each point's bone rotations."""
-    blended = _blend_rows(indices, weights, bone_quaternions(transforms, parents))
-    return blended / blended.norm(dim=-1, keepdim=True)
-
-
 def skin_points(points: torch.Tensor, indices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor
                 ) -> torch.Tensor:
     """Posed points [..., N, 3] from rest points [N, 3], bones/weights [N, k], transforms [..., K, 4, 4]."""
@@ -100,8 +93,10 @@ def skin_gaussian_arrays(cloud: GaussianCloud, binding: Binding, transforms: tor
     blended = blend_transforms(binding.bone_indices, binding.bone_weights, transforms)
     x, y, z = (cloud.means[:, i: i + 1] for i in range(3))  # column by column: no [N, 3, 3] temporaries
     means = blended[..., 3] + blended[..., 0] * x + blended[..., 1] * y + blended[..., 2] * z
-    rotations = blend_rotations(binding.bone_indices, binding.bone_weights, transforms, binding.bone_parents)
-    return means, quat_multiply(rotations, cloud.rotations())  # unit ⊗ unit: unit
+    blended_quats = _blend_rows(binding.bone_indices, binding.bone_weights,
+                                bone_quaternions(transforms, binding.bone_parents))
+    quats = quat_multiply(blended_quats, cloud.quats)  # |a ⊗ b| = |a|·|b|: one normalisation suffices
+    return means, quats / quats.norm(dim=-1, keepdim=True)
 
 
 def skin_gaussians(cloud: GaussianCloud, binding: Binding, transforms: torch.Tensor) -> GaussianCloud:
