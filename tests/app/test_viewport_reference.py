@@ -42,16 +42,19 @@ def reference_image(cloud: GaussianCloud, view: np.ndarray, K: np.ndarray, size:
     return image + transmittance[..., None] * background
 
 
-def test_viewport_matches_numpy_reference(qtbot):
+def _scene() -> GaussianCloud:
     g = torch.Generator().manual_seed(7)
     n = 60
-    cloud = GaussianCloud.from_activated(
+    return GaussianCloud.from_activated(
         means=(torch.rand(n, 3, generator=g) - 0.5) * torch.tensor([0.8, 0.8, 0.6]),
         rgb=torch.rand(n, 3, generator=g),
         scales=torch.exp(torch.empty(n, 3).uniform_(-4.0, -1.8, generator=g)),  # 2 cm to 16 cm
         opacities=torch.empty(n).uniform_(0.1, 0.95, generator=g),
         quats=torch.randn(n, 4, generator=g),
     )
+
+
+def _render(qtbot, cloud: GaussianCloud) -> tuple[SplatViewport, np.ndarray]:
     view = SplatViewport()
     view.setFixedSize(SIZE, SIZE)
     qtbot.addWidget(view)
@@ -59,10 +62,30 @@ def test_viewport_matches_numpy_reference(qtbot):
     qtbot.waitExposed(view)
     view.set_cloud(cloud)
     view.camera.azimuth, view.camera.elevation = 0.6, 0.3
-    pixels = qimage_to_rgb(view.grabFramebuffer()).astype(np.float64) / 255
+    return view, qimage_to_rgb(view.grabFramebuffer()).astype(np.float64) / 255
+
+
+def test_viewport_matches_numpy_reference(qtbot):
+    cloud = _scene()
+    view, pixels = _render(qtbot, cloud)
     bg = np.array([view.background.redF(), view.background.greenF(), view.background.blueF()])
     expected = reference_image(cloud, view.camera.viewmat(), view.camera.intrinsics(SIZE, SIZE), SIZE, bg)
     difference = np.abs(pixels - expected)
     assert (np.abs(expected - bg).sum(-1) > 0.05).mean() > 0.2, "scene should cover the view"
     assert difference.mean() <= 2 / 255, difference.mean() * 255
     assert np.percentile(difference, 99) <= 4 / 255, np.percentile(difference, 99) * 255
+
+
+def test_viewport_matches_cpu_rasterizer(qtbot):
+    """The OpenGL viewport and core.render.rasterize (torch backend) draw the same image."""
+    from core.render.rasterize import rasterize
+
+    cloud = _scene()
+    view, pixels = _render(qtbot, cloud)
+    bg = torch.tensor([[view.background.redF(), view.background.greenF(), view.background.blueF()]])
+    near, far = view.camera.near_far(cloud.radius())
+    image, _, _ = rasterize(cloud.means, cloud.quats, cloud.scales(), cloud.opacities(), cloud.base_colors(),
+                            torch.tensor(view.camera.viewmat(), dtype=torch.float32)[None],
+                            torch.tensor(view.camera.intrinsics(SIZE, SIZE), dtype=torch.float32)[None],
+                            SIZE, SIZE, near_plane=near, far_plane=far, backgrounds=bg)
+    assert np.abs(pixels - image[0].numpy()).mean() <= 3 / 255

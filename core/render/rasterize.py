@@ -1,0 +1,132 @@
+"""``rasterize``: differentiable Gaussian splatting behind gsplat's ``rasterization`` signature.
+
+Backends: ``"torch"`` (pure PyTorch, CPU or any device: EWA projection by autograd, tile-sparse
+compositing with a hand-written backward, see ``composite_torch``) and ``"gsplat"`` (CUDA tensors,
+gsplat installed; imported lazily). ``"auto"`` picks gsplat for CUDA tensors when it is installed.
+
+Conventions as gsplat: quaternions wxyz (normalised here), scales are standard deviations
+(metres), opacities in (0, 1), cameras OpenCV (``viewmats`` world-to-camera), pixel centres at +0.5.
+Empty inputs (0 Gaussians) render the background; invalid inputs raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from core.gaussians import eval_sh
+from core.render.composite_torch import composite
+from core.render.projection import EPS_2D, project
+from core.rotations import quat_to_rotmat
+
+RenderMode = Literal["RGB", "D", "ED", "RGB+D", "RGB+ED"]
+Backend = Literal["auto", "torch", "gsplat"]
+
+
+def _check(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree) -> None:
+    n = means.shape[0] if means.ndim == 2 else -1
+    if means.ndim != 2 or means.shape[1] != 3:
+        raise ValueError(f"means must be [N, 3], got {tuple(means.shape)}")
+    for name, value, shape in (("quats", quats, (n, 4)), ("scales", scales, (n, 3)), ("opacities", opacities, (n,))):
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{name} must be {shape} for N = {n}, got {tuple(value.shape)}")
+    if viewmats.ndim != 3 or viewmats.shape[1:] != (4, 4) or Ks.shape != (viewmats.shape[0], 3, 3):
+        raise ValueError(f"viewmats must be [C, 4, 4] and Ks [C, 3, 3], got {tuple(viewmats.shape)}, "
+                         f"{tuple(Ks.shape)}")
+    if width <= 0 or height <= 0:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    if sh_degree is not None:
+        if colors.ndim != 3 or colors.shape[0] != n or colors.shape[1] < (sh_degree + 1) ** 2:
+            raise ValueError(f"SH colors must be [N, K ≥ {(sh_degree + 1) ** 2}, 3], got {tuple(colors.shape)}")
+    elif not (colors.ndim == 2 and colors.shape[0] == n) and not (
+            colors.ndim == 3 and colors.shape[:2] == (viewmats.shape[0], n)):
+        raise ValueError(f"colors must be [N, D] or [C, N, D], got {tuple(colors.shape)}")
+    for name, value in (("means", means), ("quats", quats), ("scales", scales), ("opacities", opacities),
+                        ("colors", colors), ("viewmats", viewmats), ("Ks", Ks)):
+        if not torch.isfinite(value).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def rasterize(
+    means: torch.Tensor,  # [N, 3] world metres
+    quats: torch.Tensor,  # [N, 4] wxyz, any norm
+    scales: torch.Tensor,  # [N, 3] standard deviations, metres
+    opacities: torch.Tensor,  # [N] in (0, 1)
+    colors: torch.Tensor,  # [N, D] or [C, N, D], or SH [N, K, 3] with sh_degree
+    viewmats: torch.Tensor,  # [C, 4, 4] world-to-camera (OpenCV)
+    Ks: torch.Tensor,  # [C, 3, 3] pixels
+    width: int,
+    height: int,
+    near_plane: float = 0.01,
+    far_plane: float = 1e10,
+    eps2d: float = EPS_2D,
+    sh_degree: int | None = None,
+    backgrounds: torch.Tensor | None = None,  # [C, D] (default black)
+    render_mode: RenderMode = "RGB",
+    backend: Backend = "auto",
+) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Render C views. Returns colours [C, H, W, X] (X = D, 1 or D + 1 by ``render_mode``), alphas
+    [C, H, W, 1] and a dict with per-view ``radii`` [C, N, 2], ``means2d`` [C, N, 2], ``depths`` [C, N]."""
+    _check(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree)
+    if backend == "auto":
+        backend = "gsplat" if means.is_cuda and _gsplat_available() else "torch"
+    if backend == "gsplat":
+        return _rasterize_gsplat(means, quats, scales, opacities, colors, viewmats, Ks, width, height,
+                                 near_plane, far_plane, eps2d, sh_degree, backgrounds, render_mode)
+    cameras = viewmats.shape[0]
+    rotations = quat_to_rotmat(quats)
+    m = rotations * scales[:, None, :]
+    covars = m @ m.transpose(-1, -2)
+    projected = project(means, covars, opacities, viewmats, Ks, width, height, near_plane, far_plane, eps2d)
+    if sh_degree is not None:
+        eyes = -(viewmats[:, :3, :3].transpose(-1, -2) @ viewmats[:, :3, 3:])[..., 0]  # [C, 3]
+        dirs = means[None] - eyes[:, None]
+        dirs = dirs / dirs.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        per_view = eval_sh(colors[None, :, : (sh_degree + 1) ** 2], dirs).clamp_min(0.0)
+        per_view = per_view.expand(cameras, -1, -1)  # [C, N, 3] (degree 0 does not depend on the view)
+    else:
+        per_view = colors.expand(cameras, *colors.shape[-2:]) if colors.ndim == 2 else colors
+    channels = per_view.shape[-1]
+    if backgrounds is None:
+        backgrounds = torch.zeros(cameras, channels, dtype=means.dtype, device=means.device)
+    images, alphas, depths = [], [], []
+    for cam in range(cameras):
+        image, alpha, depth = composite(projected.means2d[cam], projected.conics[cam], per_view[cam], opacities,
+                                        projected.depths[cam], projected.radii[cam], backgrounds[cam], width, height)
+        images.append(image)
+        alphas.append(alpha)
+        depths.append(depth)
+    image, alpha, depth = torch.stack(images), torch.stack(alphas)[..., None], torch.stack(depths)[..., None]
+    if render_mode in ("ED", "RGB+ED"):
+        depth = depth / alpha.clamp_min(1e-10)
+    output = {"RGB": image, "D": depth, "ED": depth, "RGB+D": torch.cat([image, depth], -1),
+              "RGB+ED": torch.cat([image, depth], -1)}[render_mode]
+    meta = {"radii": projected.radii, "means2d": projected.means2d, "depths": projected.depths}
+    return output, alpha, meta
+
+
+def _gsplat_available() -> bool:
+    try:
+        import gsplat  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _rasterize_gsplat(means, quats, scales, opacities, colors, viewmats, Ks, width, height, near_plane,
+                      far_plane, eps2d, sh_degree, backgrounds, render_mode):
+    if not means.is_cuda:
+        raise ValueError("the gsplat backend needs CUDA tensors; use backend='torch' on the CPU")
+    if not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available")
+    try:
+        from gsplat import rasterization
+    except ImportError as exc:
+        raise ValueError("the gsplat backend needs the 'cuda' extra: pip install 'avatarium[cuda]'") from exc
+    colors_out, alphas, meta = rasterization(
+        means, quats, scales, opacities, colors, viewmats, Ks, width, height, near_plane=near_plane,
+        far_plane=far_plane, eps2d=eps2d, sh_degree=sh_degree, backgrounds=backgrounds, render_mode=render_mode,
+        packed=False,
+    )
+    return colors_out, alphas, meta
