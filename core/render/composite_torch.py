@@ -7,9 +7,11 @@ transmittance T to 1e-4 or below ends the pixel and is not drawn. Outputs per pi
 ``Σ cᵢαᵢTᵢ + T·bg``, alpha ``1 − T``, accumulated depth ``Σ zᵢαᵢTᵢ``.
 
 Binning: each Gaussian's extent rectangle is cut into 16×16 tiles; pairs (tile, Gaussian) are
-sorted by tile then depth in one integer sort. Tiles are composited in chunks whose padded
-[tiles, 256 pixels, Gaussians-per-tile] work stays under a memory budget; the backward pass
-recomputes each chunk (as gsplat does) instead of storing per-pair state.
+sorted by tile then depth in one integer sort. All tiles are composited together, BLOCK Gaussians
+(in depth order) at a time, and a tile leaves the loop once each of its pixels has ended (T ≤ 1e-4)
+or its list is exhausted, so opaque regions cost only their front layers. The backward pass
+recomputes the blocks front to back (as gsplat recomputes) and gets every "what lies behind"
+term from the saved final pixel values, so nothing per pair is stored.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.render.projection import ALPHA_THRESHOLD
 TILE = 16
 MAX_ALPHA = 0.999
 MIN_TRANSMITTANCE = 1e-4
-_BUDGET = 1 << 22  # padded pixel×Gaussian entries per chunk (≈ 16 MB per float tensor)
+BLOCK = 32  # Gaussians per tile taken at a time (in depth order)
 
 
 def bin_tiles(means2d: torch.Tensor, radii: torch.Tensor, depths: torch.Tensor, width: int, height: int
@@ -49,128 +51,147 @@ def bin_tiles(means2d: torch.Tensor, radii: torch.Tensor, depths: torch.Tensor, 
     return ids[owner[order]], offsets
 
 
-def _chunks(offsets: torch.Tensor) -> list[tuple[int, int]]:
-    """Consecutive tile ranges whose padded work fits the budget."""
-    counts = (offsets[1:] - offsets[:-1]).tolist()
-    chunks, start, widest = [], 0, 0
-    for t, n in enumerate(counts):
-        widest_next = max(widest, n)
-        if t > start and (t + 1 - start) * TILE * TILE * widest_next > _BUDGET:
-            chunks.append((start, t))
-            start, widest_next = t, n
-        widest = widest_next
-    chunks.append((start, len(counts)))
-    return chunks
-
-
-def _chunk_state(t0: int, t1: int, gauss: torch.Tensor, offsets: torch.Tensor, means2d: torch.Tensor,
-                 conics: torch.Tensor, opacities: torch.Tensor, tiles_x: int, width: int, height: int):
-    """Padded per-pixel state of tiles [t0, t1): Gaussian ids, alpha, transmittance, mask…"""
-    counts = offsets[t0 + 1: t1 + 1] - offsets[t0:t1]
-    widest = int(counts.max()) if len(counts) else 0
-    slot = torch.arange(widest)
-    present = slot[None] < counts[:, None]  # [tiles, k]
-    index = (offsets[t0:t1, None] + slot[None]).clamp_max(max(len(gauss) - 1, 0))
-    ids = torch.where(present, gauss[index] if len(gauss) else torch.zeros_like(index), torch.zeros_like(index))
-    tiles = torch.arange(t0, t1)
+def _block(gauss: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor, tiles: torch.Tensor, start: int,
+           means2d: torch.Tensor, conics: torch.Tensor, opacities: torch.Tensor, tiles_x: int, width: int,
+           height: int) -> dict[str, torch.Tensor]:
+    """Per-pixel alpha of the ``start``-th to ``start + BLOCK``-th Gaussians (depth order) of ``tiles``."""
+    slot = start + torch.arange(BLOCK)
+    present = slot[None] < counts[tiles, None]  # [A, B]
+    index = (offsets[tiles, None] + slot[None]).clamp_max(max(len(gauss) - 1, 0))
+    ids = torch.where(present, gauss[index], torch.zeros_like(index))
     py, px = torch.meshgrid(torch.arange(TILE), torch.arange(TILE), indexing="ij")
-    pixel_x = (tiles % tiles_x)[:, None] * TILE + px.reshape(-1)[None]  # [tiles, 256]
+    pixel_x = (tiles % tiles_x)[:, None] * TILE + px.reshape(-1)[None]  # [A, 256]
     pixel_y = (tiles // tiles_x)[:, None] * TILE + py.reshape(-1)[None]
-    inside = (pixel_x < width) & (pixel_y < height)
-    dx = (pixel_x + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 0]  # [tiles, 256, k]
+    dx = (pixel_x + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 0]  # [A, 256, B]
     dy = (pixel_y + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 1]
-    con = conics[ids][:, None]  # [tiles, 1, k, 3]
+    con = conics[ids][:, None]
     sigma = 0.5 * (con[..., 0] * dx * dx + con[..., 2] * dy * dy) + con[..., 1] * dx * dy
     gaussian = torch.exp(-sigma)
     raw = opacities[ids][:, None] * gaussian
     alpha = raw.clamp_max(MAX_ALPHA)
+    inside = (pixel_x < width) & (pixel_y < height)
     use = present[:, None] & inside[..., None] & (sigma >= 0) & (alpha >= ALPHA_THRESHOLD)
-    alpha = torch.where(use, alpha, torch.zeros_like(alpha))
+    return {"ids": ids, "dx": dx, "dy": dy, "gaussian": gaussian, "raw": raw, "use": use,
+            "alpha": torch.where(use, alpha, torch.zeros_like(alpha))}
+
+
+def _advance(b: dict[str, torch.Tensor], log_t: torch.Tensor, ended: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Transmittance before each Gaussian of a block, which ones are drawn, and the state after it.
+
+    log_t [A, 256]: log T before the block; ended [A, 256]: pixels already finished.
+    """
+    alpha = b["alpha"]
     log_keep = torch.log1p(-alpha)
-    before = torch.cumsum(log_keep, -1) - log_keep  # exclusive: log T before each Gaussian
-    transmittance = torch.exp(before)
+    transmittance = torch.exp(log_t[..., None] + torch.cumsum(log_keep, -1) - log_keep)
+    use = b["use"] & ~ended[..., None]
     done = use & (transmittance * (1 - alpha) <= MIN_TRANSMITTANCE)
     drawn = use & (torch.cumsum(done.to(torch.int32), -1) == 0)
     weight = torch.where(drawn, alpha * transmittance, torch.zeros_like(alpha))
-    final_t = torch.exp(torch.where(drawn, log_keep, torch.zeros_like(log_keep)).sum(-1))  # [tiles, 256]
-    pixel = pixel_y * width + pixel_x
-    return {"ids": ids, "pixel": pixel, "inside": inside, "dx": dx, "dy": dy, "gaussian": gaussian,
-            "raw": raw, "alpha": alpha, "transmittance": transmittance, "drawn": drawn, "weight": weight,
-            "final_t": final_t}
+    log_after = log_t + torch.where(drawn, log_keep, torch.zeros_like(log_keep)).sum(-1)
+    return {"transmittance": transmittance, "drawn": drawn, "weight": weight, "log_after": log_after,
+            "ended": ended | done.any(-1)}
+
+
+def _active(counts: torch.Tensor, start: int, ended: torch.Tensor) -> torch.Tensor:
+    """Tiles that still have Gaussians from ``start`` on and an unfinished pixel."""
+    return torch.nonzero((counts > start) & ~ended.all(-1))[:, 0]
+
+
+def _to_image(values: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """[tiles, 256, ...] per-tile pixels → [H, W, ...] image."""
+    tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
+    grid = values.reshape(tiles_y, tiles_x, TILE, TILE, *values.shape[2:]).transpose(1, 2)
+    return grid.reshape(tiles_y * TILE, tiles_x * TILE, *values.shape[2:])[:height, :width]
+
+
+def _from_image(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """[H, W, ...] image → [tiles, 256, ...] per-tile pixels (zero padded)."""
+    tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
+    padded = torch.zeros(tiles_y * TILE, tiles_x * TILE, *image.shape[2:], dtype=image.dtype)
+    padded[:height, :width] = image
+    grid = padded.reshape(tiles_y, TILE, tiles_x, TILE, *image.shape[2:]).transpose(1, 2)
+    return grid.reshape(tiles_y * tiles_x, TILE * TILE, *image.shape[2:])
 
 
 class _Composite(torch.autograd.Function):
     @staticmethod
     def forward(ctx, means2d, conics, colors, opacities, depths, background, gauss, offsets, width, height):
-        tiles_x = -(-width // TILE)
-        channels = colors.shape[-1]
-        image = torch.zeros(height * width, channels, dtype=colors.dtype)
-        alpha_out = torch.zeros(height * width, dtype=colors.dtype)
-        depth_out = torch.zeros(height * width, dtype=colors.dtype)
-        for t0, t1 in _chunks(offsets):
-            s = _chunk_state(t0, t1, gauss, offsets, means2d, conics, opacities, tiles_x, width, height)
-            inside = s["inside"]
-            pixel = s["pixel"][inside]
-            rgb = (s["weight"][..., None] * colors[s["ids"]][:, None]).sum(-2)  # [tiles, 256, D]
-            image[pixel] = (rgb + s["final_t"][..., None] * background)[inside]
-            alpha_out[pixel] = (1 - s["final_t"])[inside]
-            depth_out[pixel] = (s["weight"] * depths[s["ids"]][:, None]).sum(-1)[inside]
-        ctx.save_for_backward(means2d, conics, colors, opacities, depths, background, gauss, offsets)
+        tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
+        tiles = tiles_x * tiles_y
+        counts = offsets[1:] - offsets[:-1]
+        color = torch.zeros(tiles, TILE * TILE, colors.shape[-1], dtype=colors.dtype)
+        depth = torch.zeros(tiles, TILE * TILE, dtype=colors.dtype)
+        log_t = torch.zeros(tiles, TILE * TILE, dtype=colors.dtype)
+        ended = torch.zeros(tiles, TILE * TILE, dtype=torch.bool)
+        start = 0
+        while len(active := _active(counts, start, ended)):
+            b = _block(gauss, offsets, counts, active, start, means2d, conics, opacities, tiles_x, width, height)
+            step = _advance(b, log_t[active], ended[active])
+            color[active] += (step["weight"][..., None] * colors[b["ids"]][:, None]).sum(-2)
+            depth[active] += (step["weight"] * depths[b["ids"]][:, None]).sum(-1)
+            log_t[active], ended[active] = step["log_after"], step["ended"]
+            start += BLOCK
+        final_t = torch.exp(log_t)
+        color = color + final_t[..., None] * background
+        ctx.save_for_backward(means2d, conics, colors, opacities, depths, background, gauss, offsets, color,
+                              depth, final_t)
         ctx.size = (width, height)
-        return (image.reshape(height, width, channels), alpha_out.reshape(height, width),
-                depth_out.reshape(height, width))
+        return tuple(_to_image(x, width, height) for x in (color, 1 - final_t, depth))
 
     @staticmethod
     def backward(ctx, grad_image, grad_alpha, grad_depth):
-        means2d, conics, colors, opacities, depths, background, gauss, offsets = ctx.saved_tensors
+        (means2d, conics, colors, opacities, depths, background, gauss, offsets, color, depth,
+         final_t) = ctx.saved_tensors
         width, height = ctx.size
         tiles_x = -(-width // TILE)
-        g_img = grad_image.reshape(-1, colors.shape[-1])
-        g_alpha = grad_alpha.reshape(-1)
-        g_depth = grad_depth.reshape(-1)
-        d_means = torch.zeros_like(means2d)
-        d_conics = torch.zeros_like(conics)
-        d_colors = torch.zeros_like(colors)
-        d_opacities = torch.zeros_like(opacities)
-        d_depths = torch.zeros_like(depths)
-        d_background = torch.zeros_like(background)
-        for t0, t1 in _chunks(offsets):
-            s = _chunk_state(t0, t1, gauss, offsets, means2d, conics, opacities, tiles_x, width, height)
-            pixel = s["pixel"].clamp_max(height * width - 1)
-            inside = s["inside"]
-            gc = torch.where(inside[..., None], g_img[pixel], torch.zeros_like(g_img[pixel]))  # [tiles, 256, D]
-            ga = torch.where(inside, g_alpha[pixel], torch.zeros_like(g_alpha[pixel]))
-            gd = torch.where(inside, g_depth[pixel], torch.zeros_like(g_depth[pixel]))
-            ids, weight, alpha, trans, drawn = s["ids"], s["weight"], s["alpha"], s["transmittance"], s["drawn"]
-            final_t = s["final_t"]
-            col = colors[ids][:, None]  # [tiles, 1, k, D]
-            z = depths[ids][:, None]  # [tiles, 1, k]
-            color_dot = (col * gc[..., None, :]).sum(-1)  # c_i · dL/dC
-            after_color = torch.flip(torch.cumsum(torch.flip(weight * color_dot, [-1]), -1), [-1]) - weight * color_dot
-            after_color = after_color + final_t[..., None] * (background * gc).sum(-1)[..., None]
-            after_depth = torch.flip(torch.cumsum(torch.flip(weight * z, [-1]), -1), [-1]) - weight * z
-            one_minus = (1 - alpha).clamp_min(1e-12)
-            d_alpha = (trans * color_dot - after_color / one_minus
-                       + ga[..., None] * final_t[..., None] / one_minus
-                       + gd[..., None] * (trans * z - after_depth / one_minus))
-            d_alpha = torch.where(drawn & (s["raw"] < MAX_ALPHA), d_alpha, torch.zeros_like(d_alpha))
+        counts = offsets[1:] - offsets[:-1]
+        g_color, g_alpha, g_depth = (_from_image(g, width, height) for g in (grad_image, grad_alpha, grad_depth))
+        total_color = (color * g_color).sum(-1)  # (Σ wᵢcᵢ + T·bg)·dL/dC per pixel
+        prefix_color = torch.zeros_like(total_color)
+        prefix_depth = torch.zeros_like(total_color)
+        log_t = torch.zeros_like(total_color)
+        ended = torch.zeros_like(total_color, dtype=torch.bool)
+        grads = {name: torch.zeros_like(value) for name, value in
+                 (("means", means2d), ("conics", conics), ("colors", colors), ("opacities", opacities),
+                  ("depths", depths))}
+        start = 0
+        while len(active := _active(counts, start, ended)):
+            b = _block(gauss, offsets, counts, active, start, means2d, conics, opacities, tiles_x, width, height)
+            step = _advance(b, log_t[active], ended[active])
+            ids, weight, alpha, trans = b["ids"], step["weight"], b["alpha"], step["transmittance"]
+            gc, ga, gd = g_color[active], g_alpha[active], g_depth[active]
+            color_dot = (colors[ids][:, None] * gc[..., None, :]).sum(-1)  # cᵢ·dL/dC  [A, 256, B]
+            z = depths[ids][:, None]
+            upto_color = prefix_color[active][..., None] + torch.cumsum(weight * color_dot, -1)
+            upto_depth = prefix_depth[active][..., None] + torch.cumsum(weight * z, -1)
+            keep = (1 - alpha).clamp_min(1e-12)
+            t_final = final_t[active][..., None]
+            # what lies behind Gaussian i (later Gaussians + background) = final value − everything up to i
+            d_alpha = (trans * color_dot - (total_color[active][..., None] - upto_color) / keep
+                       + ga[..., None] * t_final / keep
+                       + gd[..., None] * (trans * z - (depth[active][..., None] - upto_depth) / keep))
+            d_alpha = torch.where(step["drawn"] & (b["raw"] < MAX_ALPHA), d_alpha, torch.zeros_like(d_alpha))
             d_sigma = -alpha * d_alpha
-            dx, dy = s["dx"], s["dy"]
-            con = conics[ids][:, None]
+            dx, dy, con = b["dx"], b["dy"], conics[ids][:, None]
             flat = ids.reshape(-1)
 
-            def scatter(target: torch.Tensor, values: torch.Tensor, flat: torch.Tensor = flat) -> None:
-                """Sum [tiles, pixels, k, ...] over pixels and add to the Gaussians' rows."""
-                target.index_add_(0, flat, values.sum(1).reshape(flat.shape[0], *values.shape[3:]))
+            def scatter(name: str, values: torch.Tensor, flat: torch.Tensor = flat) -> None:
+                """Sum [tiles, pixels, block, ...] over pixels into the Gaussians' gradient rows."""
+                grads[name].index_add_(0, flat, values.sum(1).reshape(flat.shape[0], *values.shape[3:]))
 
-            scatter(d_colors, (weight[..., None] * gc[..., None, :]))
-            scatter(d_opacities, d_alpha * s["gaussian"])
-            scatter(d_depths, weight * gd[..., None])
-            scatter(d_means, torch.stack([-(con[..., 0] * dx + con[..., 1] * dy) * d_sigma,
+            scatter("colors", weight[..., None] * gc[..., None, :])
+            scatter("opacities", d_alpha * b["gaussian"])
+            scatter("depths", weight * gd[..., None])
+            scatter("means", torch.stack([-(con[..., 0] * dx + con[..., 1] * dy) * d_sigma,
                                           -(con[..., 1] * dx + con[..., 2] * dy) * d_sigma], -1))
-            scatter(d_conics, torch.stack([0.5 * dx * dx * d_sigma, dx * dy * d_sigma, 0.5 * dy * dy * d_sigma], -1))
-            d_background += (final_t[..., None] * gc).sum((0, 1))
-        return d_means, d_conics, d_colors, d_opacities, d_depths, d_background, None, None, None, None
+            scatter("conics", torch.stack([0.5 * dx * dx * d_sigma, dx * dy * d_sigma, 0.5 * dy * dy * d_sigma], -1))
+            prefix_color[active] = upto_color[..., -1]
+            prefix_depth[active] = upto_depth[..., -1]
+            log_t[active], ended[active] = step["log_after"], step["ended"]
+            start += BLOCK
+        d_background = (final_t[..., None] * g_color).sum((0, 1))
+        return (grads["means"], grads["conics"], grads["colors"], grads["opacities"], grads["depths"], d_background,
+                None, None, None, None)
 
 
 def composite(means2d: torch.Tensor, conics: torch.Tensor, colors: torch.Tensor, opacities: torch.Tensor,
