@@ -6,7 +6,8 @@ tile in increasing depth order, ``σ = ½ dᵀ conic d`` with ``d = pixel centre
 transmittance T to 1e-4 or below ends the pixel and is not drawn. Outputs per pixel: colour
 ``Σ cᵢαᵢTᵢ + T·bg``, alpha ``1 − T``, accumulated depth ``Σ zᵢαᵢTᵢ``.
 
-Binning: each Gaussian's extent rectangle is cut into 16×16 tiles; pairs (tile, Gaussian) are
+Binning: each Gaussian's extent rectangle is cut into TILE×TILE tiles (4×4: splats of a few pixels
+waste little of a small tile); pairs (tile, Gaussian) are
 sorted by tile then depth in one integer sort. All tiles are composited together, BLOCK Gaussians
 (in depth order) at a time, and a tile leaves the loop once each of its pixels has ended (T ≤ 1e-4)
 or its list is exhausted, so opaque regions cost only their front layers. The backward pass
@@ -20,10 +21,10 @@ import torch
 
 from core.render.projection import ALPHA_THRESHOLD
 
-TILE = 16
+TILE = 4  # pixels; measured fastest on CPU among 2, 4, 8 and 16 for person-like scenes
 MAX_ALPHA = 0.999
 MIN_TRANSMITTANCE = 1e-4
-BLOCK = 32  # Gaussians per tile taken at a time (in depth order)
+BLOCK = 16  # Gaussians per tile taken at a time (in depth order)
 
 
 def bin_tiles(means2d: torch.Tensor, radii: torch.Tensor, depths: torch.Tensor, width: int, height: int
@@ -60,9 +61,9 @@ def _block(gauss: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor, til
     index = (offsets[tiles, None] + slot[None]).clamp_max(max(len(gauss) - 1, 0))
     ids = torch.where(present, gauss[index], torch.zeros_like(index))
     py, px = torch.meshgrid(torch.arange(TILE), torch.arange(TILE), indexing="ij")
-    pixel_x = (tiles % tiles_x)[:, None] * TILE + px.reshape(-1)[None]  # [A, 256]
+    pixel_x = (tiles % tiles_x)[:, None] * TILE + px.reshape(-1)[None]  # [A, TILE²]
     pixel_y = (tiles // tiles_x)[:, None] * TILE + py.reshape(-1)[None]
-    dx = (pixel_x + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 0]  # [A, 256, B]
+    dx = (pixel_x + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 0]  # [A, TILE², B]
     dy = (pixel_y + 0.5).to(means2d)[..., None] - means2d[ids][:, None, :, 1]
     con = conics[ids][:, None]
     sigma = 0.5 * (con[..., 0] * dx * dx + con[..., 2] * dy * dy) + con[..., 1] * dx * dy
@@ -78,7 +79,7 @@ def _block(gauss: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor, til
 def _advance(b: dict[str, torch.Tensor], log_t: torch.Tensor, ended: torch.Tensor) -> dict[str, torch.Tensor]:
     """Transmittance before each Gaussian of a block, which ones are drawn, and the state after it.
 
-    log_t [A, 256]: log T before the block; ended [A, 256]: pixels already finished.
+    log_t [A, TILE²]: log T before the block; ended [A, TILE²]: pixels already finished.
     """
     alpha = b["alpha"]
     log_keep = torch.log1p(-alpha)
@@ -98,14 +99,14 @@ def _active(counts: torch.Tensor, start: int, ended: torch.Tensor) -> torch.Tens
 
 
 def _to_image(values: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """[tiles, 256, ...] per-tile pixels → [H, W, ...] image."""
+    """[tiles, TILE², ...] per-tile pixels → [H, W, ...] image."""
     tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
     grid = values.reshape(tiles_y, tiles_x, TILE, TILE, *values.shape[2:]).transpose(1, 2)
     return grid.reshape(tiles_y * TILE, tiles_x * TILE, *values.shape[2:])[:height, :width]
 
 
 def _from_image(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """[H, W, ...] image → [tiles, 256, ...] per-tile pixels (zero padded)."""
+    """[H, W, ...] image → [tiles, TILE², ...] per-tile pixels (zero padded)."""
     tiles_x, tiles_y = -(-width // TILE), -(-height // TILE)
     padded = torch.zeros(tiles_y * TILE, tiles_x * TILE, *image.shape[2:], dtype=image.dtype)
     padded[:height, :width] = image
@@ -160,7 +161,7 @@ class _Composite(torch.autograd.Function):
             step = _advance(b, log_t[active], ended[active])
             ids, weight, alpha, trans = b["ids"], step["weight"], b["alpha"], step["transmittance"]
             gc, ga, gd = g_color[active], g_alpha[active], g_depth[active]
-            color_dot = (colors[ids][:, None] * gc[..., None, :]).sum(-1)  # cᵢ·dL/dC  [A, 256, B]
+            color_dot = (colors[ids][:, None] * gc[..., None, :]).sum(-1)  # cᵢ·dL/dC  [A, TILE², B]
             z = depths[ids][:, None]
             upto_color = prefix_color[active][..., None] + torch.cumsum(weight * color_dot, -1)
             upto_depth = prefix_depth[active][..., None] + torch.cumsum(weight * z, -1)
