@@ -60,6 +60,51 @@ def _cmd_view(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr."""
+    width = 30
+    filled = round(width * done / total)
+    end = "\n" if done == total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames", end=end, file=sys.stderr, flush=True)
+
+
+def _parse_color(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected three numbers in [0, 1] like 1,1,1; got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from core.io.ply import read_ply
+    from core.io.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, write_image, write_video
+    from core.render.offline import framed_camera, render_image, turntable
+
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    allowed = VIDEO_SUFFIXES if args.turntable else IMAGE_SUFFIXES
+    if suffix not in allowed:
+        kind = "a turntable" if args.turntable else "an image"
+        print(f"avatarium: {kind} is written as {' or '.join(allowed)}, not '{output.suffix}'", file=sys.stderr)
+        return 2
+    if args.size < 8 or (args.turntable is not None and args.turntable < 1):
+        print("avatarium: --size must be at least 8 and --turntable at least 1 frame", file=sys.stderr)
+        return 2
+    cloud = read_ply(args.file)
+    if args.turntable:
+        frames = turntable(cloud, args.turntable, args.size, args.elevation, args.background, _progress)
+        count = write_video(output, frames, args.fps)
+        print(f"Wrote {output} ({count} frames, {count / args.fps:.1f} s)")
+    else:
+        camera = framed_camera(cloud, args.azimuth, args.elevation, args.fov)
+        write_image(output, render_image(cloud, camera, args.size, args.background))
+        print(f"Wrote {output}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -106,6 +151,16 @@ def _parse_counts(text: str) -> list[int]:
     return counts
 
 
+def _parse_counts_small(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("values must be at least 1")
+    return values
+
+
 def _cmd_bench_viewer(args: argparse.Namespace) -> int:
     from app.headless import has_display, start_virtual_display
     from core.bench import write_report
@@ -141,6 +196,20 @@ def _cmd_bench_body(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_render(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.render import bench_render
+
+    results = bench_render(args.splats, args.sizes, args.threads_list, repeats=args.repeats)
+    target = write_report(args.output, "render", results)
+    for row in results["results"]:
+        print(f"{row['threads']} thread(s) {row['splats']:>8,} splats {row['size']:>4}²: forward "
+              f"{row['forward_s']:.3f} s, forward+backward {row['forward_backward_s']:.3f} s, "
+              f"peak {row['peak_rss_gb']:.2f} GB")
+    print(f"Wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
@@ -166,6 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default: $AVATARIUM_SMPLX_DIR)")
     view.set_defaults(func=_cmd_view)
 
+    render = sub.add_parser("render", help="render a .ply to an image, or a turntable to .mp4/.gif (CPU)")
+    render.add_argument("file", help="3DGS .ply file")
+    render.add_argument("-o", "--output", required=True, help="output .png/.jpg, or .mp4/.gif with --turntable")
+    render.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
+    render.add_argument("--azimuth", type=float, default=0.0, help="degrees around the object (0 = front)")
+    render.add_argument("--elevation", type=float, default=0.0, help="degrees above the object's centre")
+    render.add_argument("--fov", type=float, default=40.0, help="vertical field of view, degrees")
+    render.add_argument("--background", type=_parse_color, default=(1.0, 1.0, 1.0), help="r,g,b in [0, 1]")
+    render.add_argument("--turntable", type=int, metavar="FRAMES", help="render a full turn of FRAMES frames")
+    render.add_argument("--fps", type=float, default=24.0, help="turntable frame rate")
+    render.set_defaults(func=_cmd_render)
+
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)
 
@@ -184,6 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--repeats", type=int, default=20, help="timed repetitions per measure")
     body.add_argument("-o", "--output", default="bench-body.json", help="JSON report path")
     body.set_defaults(func=_cmd_bench_body)
+    render_bench = bench_sub.add_parser("render", help="CPU rasterizer forward / forward+backward time and memory")
+    render_bench.add_argument("--splats", type=_parse_counts, default=[20000, 100000],
+                              help="comma-separated Gaussian counts (default 20000,100000)")
+    render_bench.add_argument("--sizes", type=_parse_counts_small, default=[256, 512],
+                              help="comma-separated image sizes (default 256,512)")
+    render_bench.add_argument("--threads-list", type=_parse_counts_small, default=[1, 2],
+                              help="torch thread counts to try (default 1,2)")
+    render_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per case")
+    render_bench.add_argument("-o", "--output", default="bench-render.json", help="JSON report path")
+    render_bench.set_defaults(func=_cmd_bench_render)
     return parser
 
 

@@ -66,3 +66,42 @@ def test_bench_body_writes_json(tmp_path):
     assert 0 < report["load"]["warm_s"] < report["load"]["cold_process_s"]
     assert report["forward_ms"]["same_shape"] > 0
     assert [(r["gaussians"], r["bones_per_gaussian"]) for r in report["skinning"]] == [(2000, 9), (2000, 4)]
+
+
+def test_render_image_and_turntables(tmp_path):
+    import imageio_ffmpeg
+
+    from core.resources import example_splat_path
+
+    png = tmp_path / "front.png"
+    result = run("render", str(example_splat_path()), "-o", str(png), "--size", "64", "--background", "0,0,0")
+    assert result.returncode == 0, result.stderr
+    pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    assert pixels.shape == (64, 64, 3) and (pixels.sum(-1) > 30).mean() > 0.05 and pixels[0, 0].sum() == 0
+    for suffix in ("mp4", "gif"):
+        video = tmp_path / f"turn.{suffix}"
+        result = run("render", str(example_splat_path()), "-o", str(video), "--size", "48", "--turntable", "4")
+        assert result.returncode == 0, result.stderr
+        assert "4/4 frames" in result.stderr
+        if suffix == "gif":
+            assert Image.open(video).n_frames == 4
+        else:
+            reader = imageio_ffmpeg.read_frames(str(video))
+            meta = next(reader)
+            assert meta["size"] == (48, 48) and sum(1 for _ in reader) == 4
+    assert run("render", str(example_splat_path()), "-o", str(tmp_path / "x.avi"), "--turntable", "3").returncode == 2
+    broken = tmp_path / "broken.ply"
+    broken.write_bytes(b"ply\nformat ascii 1.0\nend_header\n")
+    result = run("render", str(broken), "-o", str(tmp_path / "b.png"))
+    assert result.returncode == 1 and "broken.ply" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.ply", "front.png", "turn.gif", "turn.mp4"]
+
+
+def test_bench_render_writes_json(tmp_path):
+    out = tmp_path / "render.json"
+    result = run("bench", "render", "--splats", "1000", "--sizes", "32", "--threads-list", "1", "--repeats", "1",
+                 "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["splats"] == 1000 and row["size"] == 32 and row["threads"] == 1
+    assert 0 < row["forward_s"] <= row["forward_backward_s"] * 2 and row["peak_rss_gb"] > 0
