@@ -97,3 +97,37 @@ class OrbitCamera:
         """Aim at ``center`` [3] from a distance at which a sphere of ``radius`` fills the view."""
         self.target = np.asarray(center, dtype=np.float64).copy()
         self.distance = margin * max(radius, 1e-3) / math.sin(math.radians(self.fov_y) / 2)
+
+
+def orbit_viewmats(count: int, target: np.ndarray, distance: float, elevation_deg: float = 0.0,
+                   start_azimuth_deg: float = 0.0) -> np.ndarray:
+    """World-to-camera matrices [count, 4, 4] evenly spaced on a full turn around ``target`` [3]
+    (azimuth 0 = in front of the person, on +Z), at ``distance`` metres and ``elevation_deg``."""
+    camera = OrbitCamera(target=np.asarray(target, dtype=np.float64), distance=distance,
+                         elevation=math.radians(elevation_deg))
+    views = []
+    for i in range(count):
+        camera.azimuth = math.radians(start_azimuth_deg) + 2 * math.pi * i / count
+        views.append(camera.viewmat())
+    return np.stack(views)
+
+
+#: OpenCV camera axes (x right, y down, z forward) → OpenGL eye axes (x right, y up, z backward).
+OPENCV_TO_OPENGL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+def opengl_view(viewmat: np.ndarray) -> np.ndarray:
+    """The OpenGL view matrix (eye looks down -Z, Y up) of an OpenCV world-to-camera ``viewmat``."""
+    return OPENCV_TO_OPENGL @ viewmat
+
+
+def opengl_projection(K: np.ndarray, width: int, height: int, near: float, far: float) -> np.ndarray:
+    """OpenGL clip-space projection [4, 4] equivalent to intrinsics ``K`` for a ``width``x``height``
+    image: a point projecting to pixel (u, v) (OpenCV, v down) lands at NDC (2u/W - 1, 1 - 2v/H)."""
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    return np.array([
+        [2 * fx / width, 0.0, 1 - 2 * cx / width, 0.0],
+        [0.0, 2 * fy / height, 2 * cy / height - 1, 0.0],
+        [0.0, 0.0, -(far + near) / (far - near), -2 * far * near / (far - near)],
+        [0.0, 0.0, -1.0, 0.0],
+    ])

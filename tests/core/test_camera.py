@@ -53,3 +53,27 @@ def test_orbit_camera():
     d = cam.distance
     cam.zoom(0.5)
     assert cam.distance == pytest.approx(d / 2)
+
+
+def test_orbit_viewmats_and_opengl_conversions():
+    from core.camera import opengl_projection, opengl_view, orbit_viewmats
+
+    views = orbit_viewmats(8, np.array([0.0, 1.0, 0.0]), 3.0, elevation_deg=10)
+    centers = np.stack([camera_center(v) for v in views])
+    assert views.shape == (8, 4, 4)
+    assert np.allclose(np.linalg.norm(centers - [0, 1, 0], axis=1), 3.0)
+    assert np.allclose(centers[0, [0, 2]] / np.linalg.norm(centers[0, [0, 2]]), [0, 1])  # front first
+    assert np.allclose(centers[4, [0, 2]] / np.linalg.norm(centers[4, [0, 2]]), [0, -1])  # back half-way
+    K = np.array([[300.0, 0, 150], [0, 310.0, 90], [0, 0, 1]])
+    width, height, near, far = 320, 200, 0.1, 50.0
+    point = np.array([0.3, 1.2, -0.4, 1.0])
+    cam = views[1] @ point
+    u, v = (K @ (cam[:3] / cam[2]))[:2]
+    clip = opengl_projection(K, width, height, near, far) @ opengl_view(views[1]) @ point
+    ndc = clip[:3] / clip[3]
+    assert np.allclose(ndc[:2], [2 * u / width - 1, 1 - 2 * v / height])
+    assert -1 < ndc[2] < 1
+    # the near and far planes map to NDC depth -1 and +1
+    for depth, expected in ((near, -1.0), (far, 1.0)):
+        clip = opengl_projection(K, width, height, near, far) @ np.array([0.0, 0.0, -depth, 1.0])
+        assert np.isclose(clip[2] / clip[3], expected)
