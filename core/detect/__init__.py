@@ -1,0 +1,1 @@
+"""Person detection in photos (mediapipe, offline)."""

@@ -1,0 +1,125 @@
+"""Finding the person in a photo: mask, 33 body keypoints, box; several people and half bodies reported.
+
+Uses mediapipe 0.10.21's legacy Pose solution (``model_complexity=1``, segmentation on), whose
+weights ship inside the wheel: nothing is downloaded. Pose always returns a single person, so
+several people are found by blanking out each detected person (mask, dilated, plus the box of its
+visible keypoints) and detecting again until nobody is left. A person whose hips, knees and ankles
+are not visible (knees and ankles) is reported as a half body (mediapipe otherwise invents legs). An RGBA cut-out's
+alpha is used as the person mask. Keypoints are in pixels of the photo's processing copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.io.images import Photo
+
+#: mediapipe Pose landmark indices of the knees and ankles: none visible means a half body.
+LOWER_BODY = (25, 26, 27, 28)
+VISIBLE = 0.5
+MAX_PEOPLE = 6
+_MIN_MASK_FRACTION = 0.002
+_CUTOUT_FRACTION = 0.01  # an alpha channel counts as a person mask when this much is transparent
+
+
+class DetectionError(ValueError):
+    """The photo cannot be used as it is; the message says what to do."""
+
+
+class NoPersonError(DetectionError):
+    """Nobody was found."""
+
+
+class SeveralPeopleError(DetectionError):
+    """More than one person; ``boxes`` holds each one's (x0, y0, x1, y1) in pixels, largest first."""
+
+    def __init__(self, message: str, boxes: list[tuple[int, int, int, int]]) -> None:
+        super().__init__(message)
+        self.boxes = boxes
+
+
+@dataclass(frozen=True)
+class PersonObservation:
+    """One person in a photo (pixels of the processing copy)."""
+
+    mask: np.ndarray  # [H, W] float32 in [0, 1]
+    keypoints: np.ndarray  # [33, 3]: x, y (pixels), visibility in [0, 1] (mediapipe Pose order)
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the mask and visible keypoints
+    half_body: bool  # knees and ankles not visible
+    mask_source: str  # "alpha" (the photo's own cut-out) or "mediapipe"
+
+
+def _run_pose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keypoints [33, 3], mask [H, W]) of the most prominent person, or None. A fresh detector per
+    call: mediapipe graphs are not shared across threads, and it is closed at once."""
+    import mediapipe as mp
+
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True) as pose:
+        result = pose.process(np.ascontiguousarray(rgb))
+    if result.pose_landmarks is None or result.segmentation_mask is None:
+        return None
+    height, width = rgb.shape[:2]
+    keypoints = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
+                         dtype=np.float32)
+    return keypoints, np.asarray(result.segmentation_mask, dtype=np.float32)
+
+
+def _box(mask: np.ndarray, keypoints: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask > 0.5)
+    visible = keypoints[keypoints[:, 2] > VISIBLE, :2]
+    x = np.concatenate([xs, visible[:, 0]]) if len(visible) else xs
+    y = np.concatenate([ys, visible[:, 1]]) if len(visible) else ys
+    if len(x) == 0:
+        return 0, 0, 0, 0
+    height, width = mask.shape
+    return (int(max(0, x.min())), int(max(0, y.min())), int(min(width, x.max() + 1)), int(min(height, y.max() + 1)))
+
+
+def find_people(rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every person found in ``rgb`` [H, W, 3] uint8 as (keypoints [33, 3], mask [H, W]), in order of
+    detection (the most prominent first)."""
+    import cv2
+
+    image = rgb.copy()
+    people = []
+    for _ in range(MAX_PEOPLE):
+        found = _run_pose(image)
+        if found is None:
+            break
+        keypoints, mask = found
+        if (mask > 0.5).mean() < _MIN_MASK_FRACTION:
+            break
+        people.append(found)
+        blank = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+        visible = keypoints[keypoints[:, 2] > VISIBLE, :2]
+        if len(visible):  # the box of the visible keypoints (not of the mask: neighbours may touch it)
+            (x0, y0), (x1, y1) = visible.min(0).astype(int), visible.max(0).astype(int)
+            pad = int(0.1 * max(x1 - x0, y1 - y0))
+            blank[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = True
+        if blank.all():
+            break
+        image[blank] = image[~blank].mean(0).astype(np.uint8)
+    return people
+
+
+def observe_person(photo: Photo, allow_several: bool = False) -> PersonObservation:
+    """The person in ``photo``; raises :class:`NoPersonError`, or :class:`SeveralPeopleError` (with
+    everyone's box) unless ``allow_several`` (then the most prominent person is returned)."""
+    people = find_people(photo.rgb)
+    if not people:
+        raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
+                            "ideally the whole body, facing the camera.")
+    if len(people) > 1 and not allow_several:
+        boxes = sorted((_box(mask, kp) for kp, mask in people),
+                       key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+        raise SeveralPeopleError(f"{len(people)} people were found in this photo. Crop it to the one person "
+                                 "to reconstruct (drag a box around them).", boxes)
+    keypoints, mask = people[0]
+    source = "mediapipe"
+    if photo.alpha is not None and (photo.alpha < 128).mean() > _CUTOUT_FRACTION:  # a real cut-out
+        mask, source = photo.alpha.astype(np.float32) / 255.0, "alpha"
+    half = bool((keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
+    return PersonObservation(mask=mask, keypoints=keypoints, box=_box(mask, keypoints), half_body=half,
+                             mask_source=source)

@@ -1,0 +1,86 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.detect.person import NoPersonError, SeveralPeopleError, observe_person
+from core.io.images import load_image
+
+PHOTOS = Path(__file__).resolve().parents[4] / "shared" / "photos"
+FULL_BODY = ["01_pifu_ryota.png", "04_icon_indoor_028009.jpg", "05_lhm_000057.png",
+             "09_lhm_sweater_video_image.png", "11_econ_street_351f52b9.jpg", "14_econ_coat_2095f20b.png",
+             "18_pshuman_pexels_cutout_rgba.png"]
+needs_photos = pytest.mark.skipif(not PHOTOS.is_dir(), reason="the shared test photos (../shared/photos) are absent")
+
+
+@needs_photos
+@pytest.mark.parametrize("name", FULL_BODY)
+def test_one_full_body_person(name):
+    photo = load_image(PHOTOS / name)
+    person = observe_person(photo)
+    assert not person.half_body
+    assert person.keypoints.shape == (33, 3) and (person.keypoints[:, 2] > 0.5).sum() >= 25
+    x0, y0, x1, y1 = person.box
+    assert (y1 - y0) > 0.5 * photo.size[1]  # a standing person fills most of the height
+    inside = (person.keypoints[:, 0] >= x0 - 2) & (person.keypoints[:, 0] <= x1 + 2)
+    assert inside[person.keypoints[:, 2] > 0.5].all()
+    assert person.mask_source == ("alpha" if "rgba" in name else "mediapipe")
+
+
+@needs_photos
+def test_mask_matches_ground_truth():
+    person = observe_person(load_image(PHOTOS / "01_pifu_ryota.png"))
+    truth = np.asarray(Image.open(PHOTOS / "01_pifu_ryota_mask.png").convert("L")) > 127
+    ours = person.mask > 0.5
+    iou = (ours & truth).sum() / (ours | truth).sum()
+    assert iou >= 0.95, iou
+
+
+@needs_photos
+def test_several_people_are_reported_with_boxes():
+    with pytest.raises(SeveralPeopleError) as info:
+        observe_person(load_image(PHOTOS / "16_ultralytics_bus_multi.jpg"))
+    assert len(info.value.boxes) >= 2 and "Crop" in str(info.value)
+    areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in info.value.boxes]
+    assert areas == sorted(areas, reverse=True) and min(areas) > 0
+    allowed = observe_person(load_image(PHOTOS / "16_ultralytics_bus_multi.jpg"), allow_several=True)
+    assert allowed.mask.shape == (810, 1080) or allowed.mask.shape[0] > 0
+
+
+@needs_photos
+def test_half_body_is_reported():
+    person = observe_person(load_image(PHOTOS / "17_skimage_astronaut_halfbody.png"))
+    assert person.half_body
+
+
+def test_no_person(tmp_path):
+    x = np.linspace(0, 255, 320, dtype=np.uint8)
+    Image.fromarray(np.stack([np.tile(x, (240, 1))] * 3, -1)).save(tmp_path / "wall.png")
+    with pytest.raises(NoPersonError, match="No person"):
+        observe_person(load_image(tmp_path / "wall.png"))
+
+
+@needs_photos
+def test_detection_opens_no_socket():
+    code = textwrap.dedent(f"""
+        import socket
+        attempts = []
+        class NoNetwork(socket.socket):
+            def connect(self, address):
+                attempts.append(address); raise OSError("network disabled in this test")
+            connect_ex = connect
+        socket.socket = NoNetwork
+        socket.create_connection = lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(OSError("no"))
+        from core.detect.person import observe_person
+        from core.io.images import load_image
+        person = observe_person(load_image({str(PHOTOS / "01_pifu_ryota.png")!r}))
+        assert not attempts, attempts
+        print("ok", person.box)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("ok")
