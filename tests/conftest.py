@@ -37,3 +37,27 @@ def example_cloud():
     from core.examples import figure_cloud
 
     return figure_cloud(3000)
+
+
+#: Python source that makes every socket connection fail and records the attempts in ``attempts``;
+#: tests prepend it to code run in a fresh interpreter to prove nothing goes to the network.
+NO_NETWORK = """
+import socket
+attempts = []
+class _NoNetwork(socket.socket):
+    def connect(self, address):
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+    connect_ex = connect
+socket.socket = _NoNetwork
+def _refuse(*args, **kwargs):
+    attempts.append(args)
+    raise OSError("network disabled in this test")
+socket.create_connection = _refuse
+"""
+
+
+@pytest.fixture
+def no_network() -> str:
+    """See :data:`NO_NETWORK`."""
+    return NO_NETWORK

@@ -14,20 +14,16 @@ from typing import BinaryIO
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a binary stream whose content replaces ``path`` only if the block succeeds.
-
-    The temporary file lives in the target's folder (same filesystem, so the rename is atomic)
-    and is removed on any error, including ``KeyboardInterrupt`` and a full disk.
-    """
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path (same folder and suffix) to write; it replaces ``path`` only if the block
+    succeeds, and is removed on any error, including ``KeyboardInterrupt`` and a full disk."""
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a folder; give a file name to write")
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}")
     try:
-        with open(tmp, "wb") as stream:
-            yield stream
-            stream.flush()
+        yield tmp
+        with open(tmp, "rb+") as stream:
             os.fsync(stream.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -40,6 +36,13 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a binary stream whose content replaces ``path`` only if the block succeeds."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+        yield stream
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:

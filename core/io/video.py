@@ -3,16 +3,14 @@ and single images as .png/.jpg, always atomically (a temporary file beside the t
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from core.io.atomic import atomic_write
+from core.io.atomic import atomic_path, atomic_write
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -36,17 +34,8 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         raise ValueError(f"cannot write '{path.suffix}' videos; use {' or '.join(VIDEO_SUFFIXES)}")
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
-    try:
-        count = _write_mp4(tmp, frames, fps) if suffix == ".mp4" else _write_gif(tmp, frames, fps)
-        with open(tmp, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return count
+    with atomic_path(path) as tmp:
+        return _write_mp4(tmp, frames, fps) if suffix == ".mp4" else _write_gif(tmp, frames, fps)
 
 
 def _write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:

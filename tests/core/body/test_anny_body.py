@@ -17,18 +17,12 @@ def random_poses(batch: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
     return pose
 
 
-def test_loads_and_poses_without_network_or_cache(tmp_path):
+def test_loads_and_poses_without_network_or_cache(tmp_path, no_network):
     """No socket is opened and anny's cache stays empty: the model data ships with us."""
-    code = textwrap.dedent(f"""
-        import os, socket
-        os.environ["ANNY_CACHE_DIR"] = {str(tmp_path / "cache")!r}
-        attempts = []
-        class NoNetwork(socket.socket):
-            def connect(self, address):
-                attempts.append(address); raise OSError("network disabled in this test")
-            connect_ex = connect
-        socket.socket = NoNetwork
-        socket.create_connection = lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(OSError("no"))
+    cache = str(tmp_path / "cache")
+    code = no_network + textwrap.dedent(f"""
+        import os
+        os.environ["ANNY_CACHE_DIR"] = {cache!r}
         import torch
         from core.body.anny_body import AnnyBody
         body = AnnyBody()
@@ -37,8 +31,7 @@ def test_loads_and_poses_without_network_or_cache(tmp_path):
         import anny
         anny.KeypointsRegressor  # the package imports fully
         assert not attempts, attempts
-        cache = {str(tmp_path / "cache")!r}
-        assert not os.path.exists(cache) or not any(os.scandir(cache)), os.listdir(cache)
+        assert not os.path.exists({cache!r}) or not any(os.scandir({cache!r})), os.listdir({cache!r})
         print("ok")
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

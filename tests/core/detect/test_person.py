@@ -65,16 +65,8 @@ def test_no_person(tmp_path):
 
 
 @needs_photos
-def test_detection_opens_no_socket():
-    code = textwrap.dedent(f"""
-        import socket
-        attempts = []
-        class NoNetwork(socket.socket):
-            def connect(self, address):
-                attempts.append(address); raise OSError("network disabled in this test")
-            connect_ex = connect
-        socket.socket = NoNetwork
-        socket.create_connection = lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(OSError("no"))
+def test_detection_opens_no_socket(no_network):
+    code = no_network + textwrap.dedent(f"""
         from core.detect.person import observe_person
         from core.io.images import load_image
         person = observe_person(load_image({str(PHOTOS / "01_pifu_ryota.png")!r}))
