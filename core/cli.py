@@ -117,14 +117,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
         "torch": f"{torch.__version__}, {torch.get_num_threads()} thread(s)",
         "torch device": f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu",
     }
-    try:
-        import OpenGL
-        import PySide6
+    from importlib import metadata
 
-        lines["PySide6"] = PySide6.__version__
-        lines["PyOpenGL"] = OpenGL.__version__
-    except ImportError as exc:
-        lines["GUI"] = f"unavailable ({exc})"
+    try:  # versions from the installed metadata: core never imports Qt or OpenGL itself
+        lines["PySide6"] = metadata.version("PySide6-Essentials")
+        lines["PyOpenGL"] = metadata.version("PyOpenGL")
+    except metadata.PackageNotFoundError as exc:
+        lines["GUI"] = f"unavailable ({exc} is not installed)"
     else:
         from app.headless import has_display
 

@@ -3,8 +3,8 @@
 The file is read key by key with ``allow_pickle=False``: the released files also hold pickled
 object arrays (``joint2num``, ``part2num``) that we never touch, and a file whose numeric arrays
 were replaced by pickles is refused without executing anything. (The ``smplx`` package's own
-loader calls ``np.load(..., allow_pickle=True)``, so we give it only our arrays and use its LBS
-functions.) SMPL-X is Y up and faces +Z like our world frame; its rest pose is the T-pose, so the
+loader enables pickles, so we never let it open the file: we use its LBS functions on our arrays.)
+SMPL-X is Y up and faces +Z like our world frame; its rest pose is the T-pose, so the
 vocabulary maps 1:1 onto its 55 joints. Hands use full joint rotations relative to the flat rest
 hand (``use_pca=False, flat_hand_mean=True`` in smplx terms). Skinning transforms do not include
 the pose-corrective blendshapes, which only the mesh vertices receive.
