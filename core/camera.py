@@ -131,3 +131,57 @@ def opengl_projection(K: np.ndarray, width: int, height: int, near: float, far: 
         [0.0, 0.0, -(far + near) / (far - near), -2 * far * near / (far - near)],
         [0.0, 0.0, -1.0, 0.0],
     ])
+
+
+@dataclass(frozen=True)
+class PersonFrame:
+    """A square crop around a person, resized to ``size``², with its camera.
+
+    Crop pixel coordinates relate to photo pixel coordinates (both with pixel centres at +0.5) by
+    ``crop = (photo − offset) · scale``; ``K`` is the crop's intrinsics and ``K_photo`` the photo's,
+    from an assumed field of view across the photo's longer side.
+    """
+
+    image: np.ndarray  # [S, S, 3] uint8 (outside the photo: black)
+    mask: np.ndarray  # [S, S] float32 person mask in [0, 1]
+    K: np.ndarray  # [3, 3] pixels of the crop
+    K_photo: np.ndarray  # [3, 3] pixels of the photo's processing copy
+    offset: tuple[int, int]  # photo pixel of the crop's top-left corner (may lie outside the photo)
+    scale: float  # crop pixels per photo pixel
+
+    def to_crop(self, points: np.ndarray) -> np.ndarray:
+        """Photo pixel coordinates [..., 2] → crop pixel coordinates."""
+        return (np.asarray(points, dtype=np.float64) - self.offset) * self.scale
+
+    def to_photo(self, points: np.ndarray) -> np.ndarray:
+        """Crop pixel coordinates [..., 2] → photo pixel coordinates."""
+        return np.asarray(points, dtype=np.float64) / self.scale + self.offset
+
+
+def frame_person(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], size: int = 512,
+                 margin: float = 0.1, fov_deg: float = 50.0) -> PersonFrame:
+    """Crop the square around ``box`` (x0, y0, x1, y1 photo pixels) widened by ``margin`` of its longer
+    side on every edge, from ``rgb`` [H, W, 3] and ``mask`` [H, W]; resize to ``size``²."""
+    from PIL import Image
+
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"the person box {box} is empty")
+    side = int(math.ceil(max(x1 - x0, y1 - y0) * (1 + 2 * margin)))
+    left = int(round((x0 + x1) / 2 - side / 2))
+    top = int(round((y0 + y1) / 2 - side / 2))
+    height, width = rgb.shape[:2]
+    pad = ((max(0, -top), max(0, top + side - height)), (max(0, -left), max(0, left + side - width)))
+    padded_rgb = np.pad(rgb, (*pad, (0, 0)))
+    padded_mask = np.pad(mask.astype(np.float32), pad)
+    ox, oy = left + pad[1][0], top + pad[0][0]
+    crop_rgb = padded_rgb[oy: oy + side, ox: ox + side]
+    crop_mask = padded_mask[oy: oy + side, ox: ox + side]
+    image = np.asarray(Image.fromarray(crop_rgb).resize((size, size), Image.Resampling.BILINEAR))
+    small_mask = np.asarray(Image.fromarray(crop_mask).resize((size, size), Image.Resampling.BILINEAR))
+    focal = 0.5 * max(width, height) / math.tan(math.radians(fov_deg) / 2)
+    K_photo = np.array([[focal, 0.0, width / 2], [0.0, focal, height / 2], [0.0, 0.0, 1.0]])
+    scale = size / side
+    K = np.array([[focal * scale, 0.0, (width / 2 - left) * scale], [0.0, focal * scale, (height / 2 - top) * scale],
+                  [0.0, 0.0, 1.0]])
+    return PersonFrame(image, np.clip(small_mask, 0, 1), K, K_photo, (left, top), scale)

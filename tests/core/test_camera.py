@@ -77,3 +77,35 @@ def test_orbit_viewmats_and_opengl_conversions():
     for depth, expected in ((near, -1.0), (far, 1.0)):
         clip = opengl_projection(K, width, height, near, far) @ np.array([0.0, 0.0, -depth, 1.0])
         assert np.isclose(clip[2] / clip[3], expected)
+
+
+def test_frame_person_crop_and_cameras():
+    from core.camera import frame_person
+
+    height, width = 300, 400
+    rgb = np.zeros((height, width, 3), np.uint8)
+    mask = np.zeros((height, width), np.float32)
+    rgb[40:260, 300:360] = (200, 100, 50)  # a tall "person" near the right edge
+    mask[40:260, 300:360] = 1.0
+    frame = frame_person(rgb, mask, (300, 40, 360, 260), size=128, margin=0.1)
+    assert frame.image.shape == (128, 128, 3) and frame.mask.shape == (128, 128)
+    side = 264  # 220 · 1.2
+    assert frame.scale == pytest.approx(128 / side)
+    # the person is centred in the crop and fills 1 / 1.2 of its height
+    ys, xs = np.nonzero(frame.mask > 0.5)
+    assert abs(xs.mean() - 64) < 2 and abs(ys.mean() - 64) < 2
+    assert (ys.max() - ys.min() + 1) == pytest.approx(128 / 1.2, abs=2)
+    assert (frame.image[frame.mask > 0.9] == (200, 100, 50)).all()
+    # the crop reaches past the photo's right edge: padded black, mask 0
+    assert frame.offset[0] + side > width and (frame.image[:, -2:] == 0).all() and (frame.mask[:, -2:] == 0).all()
+    # pixel mapping round trip, and the crop camera sees 3D points where the mapping puts them
+    points = np.array([[310.5, 50.5], [355.0, 250.0]])
+    assert np.allclose(frame.to_photo(frame.to_crop(points)), points)
+    world = np.array([[0.3, -0.2, 3.0], [-0.1, 0.4, 2.0]])
+    in_photo = (frame.K_photo @ world.T).T
+    in_crop = (frame.K @ world.T).T
+    assert np.allclose(frame.to_crop(in_photo[:, :2] / in_photo[:, 2:]), in_crop[:, :2] / in_crop[:, 2:])
+    # focal length from the assumed field of view across the longer side
+    assert frame.K_photo[0, 0] == pytest.approx(0.5 * width / np.tan(np.radians(25)))
+    with pytest.raises(ValueError, match="empty"):
+        frame_person(rgb, mask, (10, 10, 10, 50))

@@ -76,3 +76,17 @@ def test_detection_opens_no_socket(no_network):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("ok")
+
+
+@needs_photos
+def test_frame_detected_person():
+    from core.camera import frame_person
+
+    photo = load_image(PHOTOS / "05_lhm_000057.png")
+    person = observe_person(photo)
+    frame = frame_person(photo.rgb, person.mask, person.box, size=256)
+    ys, xs = np.nonzero(frame.mask > 0.5)
+    assert abs(xs.mean() - 128) < 20 and abs(ys.mean() - 128) < 20
+    assert (ys.max() - ys.min()) > 0.75 * 256  # the person fills the crop's height, less the margins
+    nose = frame.to_crop(person.keypoints[0, :2])
+    assert 0 < nose[0] < 256 and 0 < nose[1] < 128  # the head is in the top half
