@@ -49,6 +49,9 @@ class PersonObservation:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the mask and visible keypoints
     half_body: bool  # knees and ankles not visible
     mask_source: str  # "alpha" (the photo's own cut-out) or "mediapipe"
+    face: np.ndarray | None = None  # [468, 2] pixels (mediapipe Holistic face mesh), when asked and found
+    left_hand: np.ndarray | None = None  # [21, 2] pixels, mediapipe's "left hand", when asked and found
+    right_hand: np.ndarray | None = None  # [21, 2] pixels
 
 
 def _run_pose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -104,9 +107,48 @@ def find_people(rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return people
 
 
-def observe_person(photo: Photo, allow_several: bool = False) -> PersonObservation:
+def hands_and_face(rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Face [468, 2], left hand [21, 2] and right hand [21, 2] keypoints in pixels (None where not
+    found), from mediapipe's Holistic model (``model_complexity=1``; weights from the wheel)."""
+    import mediapipe as mp
+
+    with mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1) as holistic:
+        result = holistic.process(np.ascontiguousarray(rgb))
+    height, width = rgb.shape[:2]
+
+    def pixels(landmarks) -> np.ndarray | None:
+        if landmarks is None:
+            return None
+        return np.array([[lm.x * width, lm.y * height] for lm in landmarks.landmark], dtype=np.float32)
+
+    return pixels(result.face_landmarks), pixels(result.left_hand_landmarks), pixels(result.right_hand_landmarks)
+
+
+def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """A person mask [H, W] in [0, 1] sharpened to the photo's edges with OpenCV's GrabCut: pixels
+    the mask is sure about (eroded inside, dilated outside) are fixed, the band between is decided."""
+    import cv2
+
+    hard = (mask > 0.5).astype(np.uint8)
+    if hard.all() or not hard.any():
+        return mask.astype(np.float32)
+    band = max(3, int(0.01 * max(mask.shape)))
+    kernel = np.ones((band, band), np.uint8)
+    labels = np.full(mask.shape, cv2.GC_PR_BGD, np.uint8)
+    labels[hard > 0] = cv2.GC_PR_FGD
+    labels[cv2.erode(hard, kernel) > 0] = cv2.GC_FGD
+    labels[cv2.dilate(hard, kernel) == 0] = cv2.GC_BGD
+    background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), labels, None, background, foreground, iterations,
+                cv2.GC_INIT_WITH_MASK)
+    return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+
+
+def observe_person(photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,
+                   grabcut: bool = False) -> PersonObservation:
     """The person in ``photo``; raises :class:`NoPersonError`, or :class:`SeveralPeopleError` (with
-    everyone's box) unless ``allow_several`` (then the most prominent person is returned)."""
+    everyone's box) unless ``allow_several`` (then the most prominent person is returned).
+    ``with_hands_and_face`` adds Holistic face and hand keypoints; ``grabcut`` refines a detected mask."""
     people = find_people(photo.rgb)
     if not people:
         raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
@@ -120,6 +162,11 @@ def observe_person(photo: Photo, allow_several: bool = False) -> PersonObservati
     source = "mediapipe"
     if photo.alpha is not None and (photo.alpha < 128).mean() > _CUTOUT_FRACTION:  # a real cut-out
         mask, source = photo.alpha.astype(np.float32) / 255.0, "alpha"
+    elif grabcut:
+        mask = refine_mask(photo.rgb, mask)
     half = bool((keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
+    face = left = right = None
+    if with_hands_and_face:
+        face, left, right = hands_and_face(photo.rgb)
     return PersonObservation(mask=mask, keypoints=keypoints, box=_box(mask, keypoints), half_body=half,
-                             mask_source=source)
+                             mask_source=source, face=face, left_hand=left, right_hand=right)

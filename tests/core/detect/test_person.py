@@ -90,3 +90,28 @@ def test_frame_detected_person():
     assert (ys.max() - ys.min()) > 0.75 * 256  # the person fills the crop's height, less the margins
     nose = frame.to_crop(person.keypoints[0, :2])
     assert 0 < nose[0] < 256 and 0 < nose[1] < 128  # the head is in the top half
+
+
+@needs_photos
+def test_hands_face_and_grabcut():
+    photo = load_image(PHOTOS / "01_pifu_ryota.png")
+    person = observe_person(photo, with_hands_and_face=True, grabcut=True)
+    assert person.face is not None and person.face.shape == (468, 2)
+    x0, y0, x1, y1 = person.box
+    face_centre = person.face.mean(0)
+    assert x0 < face_centre[0] < x1 and y0 < face_centre[1] < y0 + 0.25 * (y1 - y0)  # the face is up top
+    assert person.right_hand is not None and person.right_hand.shape == (21, 2)
+    wrist = person.keypoints[16, :2]  # mediapipe Pose: right wrist
+    assert np.linalg.norm(person.right_hand[0] - wrist) < 0.05 * (y1 - y0)  # the hand is at the wrist
+    truth = np.asarray(Image.open(PHOTOS / "01_pifu_ryota_mask.png").convert("L")) > 127
+    refined = person.mask > 0.5
+    assert (refined & truth).sum() / (refined | truth).sum() >= 0.95
+    # GrabCut repairs a mask that is too fat: the refined mask is closer to the truth
+    import cv2
+
+    from core.detect.person import refine_mask
+
+    fat = cv2.dilate(truth.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(np.float32)
+    iou_fat = (fat.astype(bool) & truth).sum() / (fat.astype(bool) | truth).sum()
+    fixed = refine_mask(photo.rgb, fat) > 0.5
+    assert (fixed & truth).sum() / (fixed | truth).sum() > iou_fat
