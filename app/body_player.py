@@ -51,22 +51,22 @@ class BodyPlayer(QObject):
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()
 
-    def bones_at(self, seconds: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Bone transforms [K, 4, 4], aligned quaternions [K, 4] and posed splat centres [N, 3]."""
+    def bones_at(self, seconds: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Bone transforms [K, 4, 4], aligned quaternions [K, 4], posed splat centres [N, 3] and the
+        root translation [3] at ``seconds``."""
         pose, trans = self.motion.sample(torch.tensor([seconds]))
         with torch.no_grad():
             transforms = self.body.forward(self.shape, pose, trans).transforms[0]
             means = skin_points(self.cloud.means, self.indices, self.weights, transforms)
-        return transforms, bone_quaternions(transforms, self.parents), means
+        return transforms, bone_quaternions(transforms, self.parents), means, trans[0]
 
     def show_time(self, seconds: float) -> None:
         """Pose the body at ``seconds`` into the motion (looping)."""
         self.time = seconds % max(self.motion.duration, 1e-6)
-        transforms, quats, means = self.bones_at(self.time)
+        transforms, quats, means, trans = self.bones_at(self.time)
         self.viewport.set_pose(transforms, quats, means.numpy())
         # the camera follows the body across the floor (not up and down)
-        _, trans = self.motion.sample(torch.tensor([self.time]))
-        self.viewport.camera.target = self._framed_target + trans[0].double().numpy() * (1.0, 0.0, 1.0)
+        self.viewport.camera.target = self._framed_target + trans.double().numpy() * (1.0, 0.0, 1.0)
         self.frame_changed.emit(self.time)
 
     def _tick(self) -> None:

@@ -140,24 +140,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_counts(text: str) -> list[int]:
-    try:
-        counts = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated splat counts, got {text!r}") from None
-    if not counts or min(counts) < 100:
-        raise argparse.ArgumentTypeError("counts must be at least 100")
-    return counts
+def _counts(minimum: int):
+    """An argparse type: comma-separated whole numbers, each at least ``minimum``."""
 
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+        if not values or min(values) < minimum:
+            raise argparse.ArgumentTypeError(f"values must be at least {minimum}")
+        return values
 
-def _parse_counts_small(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("values must be at least 1")
-    return values
+    return parse
 
 
 def _cmd_bench_viewer(args: argparse.Namespace) -> int:
@@ -252,24 +247,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks that write JSON reports")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
     viewer = bench_sub.add_parser("viewer", help="viewport frame rate and depth-sort time")
-    viewer.add_argument("--splats", type=_parse_counts, default=[20000, 100000],
+    viewer.add_argument("--splats", type=_counts(100), default=[20000, 100000],
                         help="comma-separated splat counts (default 20000,100000)")
     viewer.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
     viewer.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
     viewer.add_argument("-o", "--output", default="bench-viewer.json", help="JSON report path")
     viewer.set_defaults(func=_cmd_bench_viewer)
     body = bench_sub.add_parser("body", help="body model load/forward time and Gaussian skinning time")
-    body.add_argument("--gaussians", type=_parse_counts, default=[20000, 100000, 500000],
+    body.add_argument("--gaussians", type=_counts(100), default=[20000, 100000, 500000],
                       help="comma-separated Gaussian counts (default 20000,100000,500000)")
     body.add_argument("--repeats", type=int, default=20, help="timed repetitions per measure")
     body.add_argument("-o", "--output", default="bench-body.json", help="JSON report path")
     body.set_defaults(func=_cmd_bench_body)
     render_bench = bench_sub.add_parser("render", help="CPU rasterizer forward / forward+backward time and memory")
-    render_bench.add_argument("--splats", type=_parse_counts, default=[20000, 100000],
+    render_bench.add_argument("--splats", type=_counts(100), default=[20000, 100000],
                               help="comma-separated Gaussian counts (default 20000,100000)")
-    render_bench.add_argument("--sizes", type=_parse_counts_small, default=[256, 512],
+    render_bench.add_argument("--sizes", type=_counts(1), default=[256, 512],
                               help="comma-separated image sizes (default 256,512)")
-    render_bench.add_argument("--threads-list", type=_parse_counts_small, default=[1, 2],
+    render_bench.add_argument("--threads-list", type=_counts(1), default=[1, 2],
                               help="torch thread counts to try (default 1,2)")
     render_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per case")
     render_bench.add_argument("-o", "--output", default="bench-render.json", help="JSON report path")

@@ -83,6 +83,12 @@ def eval_sh(sh: torch.Tensor, dirs: torch.Tensor) -> torch.Tensor:
     return result + 0.5
 
 
+def covariance(quats: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+    """Covariances [..., 3, 3] = R S Sᵀ Rᵀ from quaternions [..., 4] (wxyz) and standard deviations [..., 3]."""
+    m = quat_to_rotmat(quats) * scales[..., None, :]
+    return m @ m.transpose(-1, -2)
+
+
 @dataclass(frozen=True)
 class GaussianCloud:
     """N anisotropic 3D Gaussians with SH colour; see the module docstring for conventions."""
@@ -231,8 +237,7 @@ class GaussianCloud:
 
     def covariances(self) -> torch.Tensor:
         """World covariances [N, 3, 3] = R S Sᵀ Rᵀ, metres²."""
-        m = quat_to_rotmat(self.quats) * self.scales()[:, None, :]
-        return m @ m.transpose(-1, -2)
+        return covariance(self.quats, self.scales())
 
     def bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Axis-aligned box [3], [3] around the means; raises on an empty cloud."""

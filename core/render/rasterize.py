@@ -15,10 +15,9 @@ from typing import Literal
 
 import torch
 
-from core.gaussians import eval_sh
+from core.gaussians import covariance, eval_sh
 from core.render.composite_torch import composite
 from core.render.projection import EPS_2D, project
-from core.rotations import quat_to_rotmat
 
 RenderMode = Literal["RGB", "D", "ED", "RGB+D", "RGB+ED"]
 Backend = Literal["auto", "torch", "gsplat"]
@@ -75,10 +74,8 @@ def rasterize(
         return _rasterize_gsplat(means, quats, scales, opacities, colors, viewmats, Ks, width, height,
                                  near_plane, far_plane, eps2d, sh_degree, backgrounds, render_mode)
     cameras = viewmats.shape[0]
-    rotations = quat_to_rotmat(quats)
-    m = rotations * scales[:, None, :]
-    covars = m @ m.transpose(-1, -2)
-    projected = project(means, covars, opacities, viewmats, Ks, width, height, near_plane, far_plane, eps2d)
+    projected = project(means, covariance(quats, scales), opacities, viewmats, Ks, width, height,
+                        near_plane, far_plane, eps2d)
     if sh_degree is not None:
         eyes = -(viewmats[:, :3, :3].transpose(-1, -2) @ viewmats[:, :3, 3:])[..., 0]  # [C, 3]
         dirs = means[None] - eyes[:, None]
