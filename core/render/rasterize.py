@@ -1,6 +1,6 @@
 """``rasterize``: differentiable Gaussian splatting behind gsplat's ``rasterization`` signature.
 
-Backends: ``"torch"`` (pure PyTorch, CPU or any device: EWA projection by autograd, tile-sparse
+Backends: ``"torch"`` (pure PyTorch, CPU tensors: EWA projection by autograd, tile-sparse
 compositing with a hand-written backward, see ``composite_torch``) and ``"gsplat"`` (CUDA tensors,
 gsplat installed; imported lazily). ``"auto"`` picks gsplat for CUDA tensors when it is installed.
 
@@ -73,6 +73,9 @@ def rasterize(
     if backend == "gsplat":
         return _rasterize_gsplat(means, quats, scales, opacities, colors, viewmats, Ks, width, height,
                                  near_plane, far_plane, eps2d, sh_degree, backgrounds, render_mode)
+    if means.device.type != "cpu":
+        raise ValueError(f"the torch backend runs on the CPU, but the tensors are on {means.device}: move them "
+                         "to the CPU, or install gsplat ('avatarium[cuda]') to render on CUDA")
     cameras = viewmats.shape[0]
     projected = project(means, covariance(quats, scales), opacities, viewmats, Ks, width, height,
                         near_plane, far_plane, eps2d)

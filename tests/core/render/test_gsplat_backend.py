@@ -22,3 +22,12 @@ def test_gsplat_matches_torch_backend():
     theirs, their_alpha, _ = rasterize(*cuda, view.cuda(), K.cuda(), 96, 80, backgrounds=bg.cuda(), backend="gsplat")
     assert (theirs.cpu() - ours).abs().mean() < 1e-3
     assert (their_alpha.cpu() - our_alpha).abs().mean() < 1e-3
+
+
+def test_torch_backend_refuses_cuda_tensors():
+    from test_rasterize import camera, scene
+
+    params = [p.float().cuda() for p in scene(n=12)]
+    view, K = (t.float().cuda() for t in camera(16, 16))
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        rasterize(*params, view, K, 16, 16, backend="torch")
