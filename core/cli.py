@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import core
@@ -60,12 +61,16 @@ def _cmd_view(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(done: int, total: int) -> None:
-    """A one-line progress bar on stderr."""
-    width = 30
-    filled = round(width * done / total)
-    end = "\n" if done == total else ""
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} frames", end=end, file=sys.stderr, flush=True)
+def _counter(unit: str) -> Callable[[int, int], None]:
+    """A one-line progress bar on stderr counting ``unit`` (e.g. "frames")."""
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = round(width * done / total)
+        end = "\n" if done == total else ""
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit}", end=end, file=sys.stderr,
+              flush=True)
+
+    return show
 
 
 def _parse_color(text: str) -> tuple[float, float, float]:
@@ -95,13 +100,83 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 2
     cloud = read_ply(args.file)
     if args.turntable:
-        frames = turntable(cloud, args.turntable, args.size, args.elevation, args.background, _progress)
+        frames = turntable(cloud, args.turntable, args.size, args.elevation, args.background, _counter("frames"))
         count = write_video(output, frames, args.fps)
         print(f"Wrote {output} ({count} frames, {count / args.fps:.1f} s)")
     else:
         camera = framed_camera(cloud, args.azimuth, args.elevation, args.fov)
         write_image(output, render_image(cloud, camera, args.size, args.background))
         print(f"Wrote {output}")
+    return 0
+
+
+def _parse_box(text: str) -> tuple[int, int, int, int]:
+    try:
+        values = tuple(int(float(v)) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
+        raise argparse.ArgumentTypeError(f"expected x0,y0,x1,y1 pixels with x1 > x0 and y1 > y0, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _stage_progress(fraction: float, message: str) -> None:
+    """A one-line progress bar on stderr for staged jobs."""
+    width = 30
+    filled = round(width * fraction)
+    end = "\n" if fraction >= 1.0 else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {message:<40}", end=end, file=sys.stderr, flush=True)
+
+
+def load_body(name: str, smplx_dir: str | None = None):
+    """The body model by name ("anny" or "smplx", the latter from ``smplx_dir`` or $AVATARIUM_SMPLX_DIR)."""
+    if name == "smplx":
+        from core.body.smplx_body import SmplxBody
+
+        return SmplxBody(smplx_dir)
+    from core.body.anny_body import AnnyBody
+
+    return AnnyBody()
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from core.camera import frame_person
+    from core.detect.person import PersonDetector, SeveralPeopleError
+    from core.fit.fit_body import FitOptions, fit_body
+    from core.fit.overlay import draw_overlay
+    from core.io.images import crop_photo, load_image
+    from core.io.video import write_image
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".json":
+        print(f"avatarium: the fit is written as .json, not '{output.suffix}'", file=sys.stderr)
+        return 2
+    if args.overlay and Path(args.overlay).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        print("avatarium: --overlay must be a .png or .jpg file", file=sys.stderr)
+        return 2
+    photo = load_image(args.photo)
+    if args.box:
+        photo = crop_photo(photo, args.box)
+    body = load_body(args.body, args.smplx_dir)
+    _stage_progress(0.0, "Finding the person")
+    try:
+        with PersonDetector() as detector:
+            observation = detector.observe(photo, with_hands_and_face=args.hands, grabcut=args.grabcut)
+    except SeveralPeopleError as exc:
+        print(file=sys.stderr)
+        boxes = "\n".join(f"  --box {','.join(str(v) for v in box)}" for box in exc.boxes)
+        print(f"avatarium: {exc}\nRun again with one of:\n{boxes}", file=sys.stderr)
+        return 1
+    if observation.half_body:
+        print("\nNote: only the upper body is visible; the legs are left in a standing pose.", file=sys.stderr)
+    frame = frame_person(photo.rgb, observation.mask, observation.box, fov_deg=args.fov)
+    fit = fit_body(body, observation, frame, FitOptions(optimise_focal=args.fit_focal), progress=_stage_progress)
+    fit.save(output)
+    print(f"Wrote {output} (silhouette IoU {fit.silhouette_iou:.2f}, mean keypoint error "
+          f"{fit.mean_residual:.1f} px, quality {fit.quality:.2f}, {fit.seconds:.1f} s)")
+    if args.overlay:
+        write_image(args.overlay, draw_overlay(photo.rgb, observation, fit, body))
+        print(f"Wrote {args.overlay}")
     return 0
 
 
@@ -204,6 +279,31 @@ def _cmd_bench_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_fit(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.fit import bench_photos, bench_synthetic
+
+    results: dict = {}
+    if args.photos:
+        print(f"Detecting and fitting {len(args.photos)} photo(s)…", file=sys.stderr)
+        results["photos"] = bench_photos([Path(p) for p in args.photos], progress=_counter("photos"))
+        summary = results["photos"]["summary"]
+        if summary:
+            print(f"photos: detection {summary['detection_s']:.3f} s, fit {summary['fit_s']:.2f} s, refit after a "
+                  f"pin {summary['refit_s']:.2f} s (medians)")
+    if args.synthetic:
+        print(f"Rendering, detecting and fitting {args.synthetic} synthetic people…", file=sys.stderr)
+        results["synthetic"] = bench_synthetic(args.synthetic, seed=args.seed, progress=_counter("people"))
+        summary = results["synthetic"]["summary"]
+        if summary["fitted"]:
+            print(f"synthetic: {summary['fitted']}/{summary['scenes']} fitted, PA-MPJPE "
+                  f"{summary['mean_pa_mpjpe_mm']:.1f} mm, 2D error {100 * summary['mean_keypoint_error']:.2f} % of "
+                  f"height, silhouette IoU {summary['mean_silhouette_iou']:.3f} (means)")
+    target = write_report(args.output, "fit", results)
+    print(f"Wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
@@ -241,6 +341,21 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fps", type=float, default=24.0, help="turntable frame rate")
     render.set_defaults(func=_cmd_render)
 
+    fit = sub.add_parser("fit", help="fit the body model to the person in a photo (JSON, optional overlay)")
+    fit.add_argument("photo", help="photo of one person (JPEG, PNG, WebP, BMP, TIFF)")
+    fit.add_argument("-o", "--output", required=True, help="fit .json to write")
+    fit.add_argument("--overlay", help="also write the photo with the mask, keypoints and fitted body (.png/.jpg)")
+    fit.add_argument("--body", choices=["anny", "smplx"], default="anny",
+                     help="body model (smplx: your SMPLX_NEUTRAL.npz via --smplx-dir or $AVATARIUM_SMPLX_DIR)")
+    fit.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    fit.add_argument("--box", type=_parse_box, help="x0,y0,x1,y1: use only this part of the photo (one person "
+                     "of a group photo)")
+    fit.add_argument("--fov", type=float, default=50.0, help="assumed field of view across the longer side, degrees")
+    fit.add_argument("--fit-focal", action="store_true", help="also fit the focal length")
+    fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
+    fit.add_argument("--grabcut", action="store_true", help="sharpen the person mask to the photo's edges (GrabCut)")
+    fit.set_defaults(func=_cmd_fit)
+
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)
 
@@ -269,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     render_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per case")
     render_bench.add_argument("-o", "--output", default="bench-render.json", help="JSON report path")
     render_bench.set_defaults(func=_cmd_bench_render)
+    fit_bench = bench_sub.add_parser("fit", help="detection and fit time on photos; fit accuracy on synthetic people")
+    fit_bench.add_argument("--photos", nargs="*", default=[], help="photos to time (detection and fit)")
+    fit_bench.add_argument("--synthetic", type=int, default=50, help="synthetic people to fit against the truth "
+                           "(0: none; default 50)")
+    fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
+    fit_bench.add_argument("-o", "--output", default="bench-fit.json", help="JSON report path")
+    fit_bench.set_defaults(func=_cmd_bench_fit)
     return parser
 
 

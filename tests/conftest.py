@@ -61,3 +61,11 @@ socket.create_connection = _refuse
 def no_network() -> str:
     """See :data:`NO_NETWORK`."""
     return NO_NETWORK
+
+
+@pytest.fixture(scope="session")
+def anny_body():
+    """The anny body model, loaded once per session."""
+    from core.body.anny_body import AnnyBody
+
+    return AnnyBody()

@@ -141,6 +141,22 @@ def bind_to_triangles(triangles: torch.Tensor, barycentric: torch.Tensor, body: 
     return Binding(triangles, barycentric.float(), top_bones, top_weights, tuple(body.bone_parents))
 
 
+def mesh_area(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """Total area (m²) of the mesh ``vertices`` [V, 3], ``faces`` [F, 3]."""
+    corners = vertices[faces]
+    return torch.linalg.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).norm(dim=1).sum() / 2
+
+
+def triangle_frames(corners: torch.Tensor) -> torch.Tensor:
+    """Orthonormal frames [N, 3, 3] of triangles ``corners`` [N, 3, 3]: columns are the first edge's
+    direction, the in-plane perpendicular and the normal (by the winding's right-hand rule)."""
+    edge = corners[:, 1] - corners[:, 0]
+    normal = torch.linalg.cross(edge, corners[:, 2] - corners[:, 0])
+    normal = normal / normal.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    tangent = edge / edge.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return torch.stack([tangent, torch.linalg.cross(normal, tangent), normal], dim=2)
+
+
 def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed: int = 0
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``count`` points spread uniformly by area on the mesh: positions [N, 3], triangles [N],

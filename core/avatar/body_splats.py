@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from core.avatar.binding import Binding, bind_to_triangles, sample_surface
+from core.avatar.binding import Binding, bind_to_triangles, mesh_area, sample_surface, triangle_frames
 from core.body.model import BodyModel
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.rotations import rotmat_to_quat
@@ -27,14 +27,8 @@ def body_splats(body: BodyModel, shape: torch.Tensor, count: int = 20000, seed: 
     rest = body.rest(shape).vertices[0].detach()
     points, triangles, barycentric = sample_surface(rest, body.faces, count, seed)
     binding = bind_to_triangles(triangles, barycentric, body)
-    corners = rest[body.faces[triangles]]
-    edge = corners[:, 1] - corners[:, 0]
-    normal = torch.linalg.cross(edge, corners[:, 2] - corners[:, 0])
-    normal = normal / normal.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    tangent = edge / edge.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    frame = torch.stack([tangent, torch.linalg.cross(normal, tangent), normal], dim=2)
-    area = torch.linalg.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).norm(dim=1).sum() / 2
-    spacing = math.sqrt(float(area) / count)
+    frame = triangle_frames(rest[body.faces[triangles]])
+    spacing = math.sqrt(float(mesh_area(rest, body.faces)) / count)
     scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(count, 3)
     rgb = _PALETTE[binding.bone_indices[:, 0] % len(_PALETTE)]
     cloud = GaussianCloud(means=points, quats=rotmat_to_quat(frame), log_scales=torch.log(scales),

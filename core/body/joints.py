@@ -29,6 +29,15 @@ JOINT_NAMES: tuple[str, ...] = (
     "right_thumb1", "right_thumb2", "right_thumb3",
 )
 NUM_JOINTS = len(JOINT_NAMES)
+
+#: Surface keypoints every body backend regresses from its vertices (COCO-17 + 6 foot points), the
+#: points 2D detectors find; ``left``/``right`` are the person's own sides.
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+    "right_knee", "left_ankle", "right_ankle", "left_big_toe", "right_big_toe", "left_small_toe",
+    "right_small_toe", "left_heel", "right_heel",
+)
 JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
 
 #: Parent index of each joint (-1 for the pelvis), the SMPL-X kinematic tree.

@@ -42,6 +42,16 @@ class RestBody:
     joints: torch.Tensor  # [B, 55, 3] vocabulary joint positions in the rest pose
 
 
+def sparse_rows(dense: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` largest entries of each row of ``dense`` [R, V] as (indices [R, count], weights
+    [R, count]) with rows renormalised to sum 1; padding entries (weight 0) repeat the row's first
+    index, so the set of indices used stays small."""
+    weights, indices = dense.float().topk(min(count, dense.shape[1]), dim=1)
+    weights = weights.clamp_min(0.0)
+    indices = torch.where(weights > 0, indices, indices[:, :1])
+    return indices, weights / weights.sum(1, keepdim=True)
+
+
 class BodyModel(abc.ABC):
     """A skinned parametric body; subclasses fill the attributes in ``__init__``.
 
@@ -88,6 +98,29 @@ class BodyModel(abc.ABC):
         """The body of ``shape`` [B, S] in the model's rest pose."""
 
     @abc.abstractmethod
-    def forward(self, shape: torch.Tensor, pose: torch.Tensor, root: torch.Tensor | None = None) -> BodyOutput:
-        """Pose the body: shape [B, S], pose [B, 55, 3] rotation vectors, root [B, 3] translation
-        of the pelvis relative to its rest position (metres; None = 0). Differentiable."""
+    def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything posing needs that depends on ``shape`` [1, S] only (rest vertices, rest bones…),
+        as float tensors; differentiable in ``shape``. Fitting linearises it in the shape."""
+
+    @abc.abstractmethod
+    def posed(self, state: dict[str, torch.Tensor], pose: torch.Tensor, root: torch.Tensor | None = None,
+              vertex_ids: torch.Tensor | None = None) -> BodyOutput:
+        """Pose a :meth:`shape_state`: pose [B, 55, 3] rotation vectors, root [B, 3] translation of
+        the pelvis relative to its rest position (metres; None = 0). Differentiable.
+        ``vertex_ids`` [n] skins only those vertices (``vertices`` is then [B, n, 3]): fitting needs a
+        few thousand of them and the full mesh would dominate its time."""
+
+    def forward(self, shape: torch.Tensor, pose: torch.Tensor, root: torch.Tensor | None = None,
+                vertex_ids: torch.Tensor | None = None) -> BodyOutput:
+        """:meth:`posed` of the :meth:`shape_state` of ``shape`` [1, S]."""
+        return self.posed(self.shape_state(shape), pose, root, vertex_ids)
+
+    @abc.abstractmethod
+    def keypoint_regressor(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(indices [23, k] int64, weights [23, k]) over the vertices: the COCO-23 keypoints of
+        :data:`core.body.joints.KEYPOINT_NAMES` are ``Σ_k weights · vertices[indices]`` (weights sum to 1)."""
+
+    def keypoints(self, vertices: torch.Tensor) -> torch.Tensor:
+        """COCO-23 keypoints [..., 23, 3] of posed ``vertices`` [..., V, 3] (all of the mesh's)."""
+        indices, weights = self.keypoint_regressor()
+        return (vertices[..., indices, :] * weights.to(vertices)[..., None]).sum(-2)

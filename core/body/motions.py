@@ -56,6 +56,13 @@ def _relaxed_arms(pose: torch.Tensor, swing_left: torch.Tensor, swing_right: tor
     pose[:, _J["right_elbow"], 1] = 0.25 + 0.15 * swing_right.clamp_min(0)
 
 
+def relaxed_pose() -> torch.Tensor:
+    """A standing pose [55, 3]: arms hanging at the sides, elbows bent a little (fitting's prior mean)."""
+    pose = zero_pose(1)
+    _relaxed_arms(pose, torch.zeros(1), torch.zeros(1))
+    return pose[0]
+
+
 def _idle(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
     pose = zero_pose(len(t))
     breath = torch.sin(2 * math.pi * t / 4.0)

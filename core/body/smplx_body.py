@@ -19,11 +19,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.body.joints import NUM_JOINTS, PARENTS
-from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter
+from core.body.joints import JOINT_INDEX, KEYPOINT_NAMES, NUM_JOINTS, PARENTS
+from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter, sparse_rows
 
 ENV_DIR = "AVATARIUM_SMPLX_DIR"
 NUM_BETAS = 10
+#: Keypoints at single SMPL-X vertices (the smplx package's ``vertex_ids["smplx"]``).
+_LANDMARK_VERTICES = {
+    "nose": 9120, "left_eye": 9448, "right_eye": 9929, "left_ear": 6, "right_ear": 616,
+    "left_big_toe": 5770, "left_small_toe": 5780, "left_heel": 8846,
+    "right_big_toe": 8463, "right_small_toe": 8474, "right_heel": 8635,
+}
 _REQUIRED = {
     "v_template": 2, "f": 2, "J_regressor": 2, "weights": 2, "kintree_table": 2, "shapedirs": 3, "posedirs": 3,
 }
@@ -137,10 +143,27 @@ class SmplxBody(BodyModel):
         vertices = self.v_template + blend_shapes(shape, self.shapedirs)
         return RestBody(vertices, vertices2joints(self.j_regressor, vertices))
 
-    def forward(self, shape: torch.Tensor, pose: torch.Tensor, root: torch.Tensor | None = None) -> BodyOutput:
+    def keypoint_regressor(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Face and foot keypoints at the smplx package's landmark vertices, limb keypoints from the
+        joint regressor's rows (its top 32 weights, renormalised)."""
+        dense = torch.zeros(len(KEYPOINT_NAMES), self.num_vertices)
+        for row, name in enumerate(KEYPOINT_NAMES):
+            if name in _LANDMARK_VERTICES:
+                dense[row, _LANDMARK_VERTICES[name]] = 1.0
+            else:
+                dense[row] = self.j_regressor[JOINT_INDEX[name]]
+        return sparse_rows(dense, 32)
+
+    def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Rest (T-pose) vertices [1, V, 3] and joints [1, 55, 3]: linear in the shape coefficients."""
+        rest = self.rest(shape)
+        return {"vertices": rest.vertices, "joints": rest.joints}
+
+    def posed(self, state: dict[str, torch.Tensor], pose: torch.Tensor, root: torch.Tensor | None = None,
+              vertex_ids: torch.Tensor | None = None) -> BodyOutput:
         from smplx.lbs import batch_rigid_transform, batch_rodrigues
 
-        rest = self.rest(shape)
+        rest = RestBody(state["vertices"], state["joints"])
         pose = torch.as_tensor(pose, dtype=torch.float32)
         if pose.ndim == 2:
             pose = pose[None]
@@ -154,7 +177,11 @@ class SmplxBody(BodyModel):
             joints = joints + root[:, None]
             transforms = transforms.clone()
             transforms[..., :3, 3] = transforms[..., :3, 3] + root[:, None]
-        blended = torch.einsum("vj,bjmn->bvmn", self.lbs_weights, transforms)
-        posed = rest.vertices.expand(batch, -1, -1) + pose_offsets
+        rest_vertices, lbs_weights = rest.vertices, self.lbs_weights
+        if vertex_ids is not None:
+            rest_vertices, lbs_weights = rest_vertices[:, vertex_ids], lbs_weights[vertex_ids]
+            pose_offsets = pose_offsets[:, vertex_ids]
+        blended = torch.einsum("vj,bjmn->bvmn", lbs_weights, transforms)
+        posed = rest_vertices.expand(batch, -1, -1) + pose_offsets
         vertices = (blended[..., :3, :3] @ posed[..., None])[..., 0] + blended[..., :3, 3]
         return BodyOutput(vertices=vertices, joints=joints, transforms=transforms)

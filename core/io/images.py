@@ -110,3 +110,23 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, max_s
     small = np.asarray(converted.resize(size, Image.Resampling.LANCZOS))
     alpha = np.ascontiguousarray(small[..., 3]) if small.shape[-1] == 4 else None
     return Photo(np.ascontiguousarray(small[..., :3]), alpha, original_rgb, original_alpha, scale, path)
+
+
+def crop_photo(photo: Photo, box: tuple[int, int, int, int]) -> Photo:
+    """The part of ``photo`` inside ``box`` (x0, y0, x1, y1 in processing-copy pixels, clipped to the
+    photo), e.g. one person of a group photo; the original is cropped to the same region."""
+    width, height = photo.size
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(width, int(box[2])), min(height, int(box[3]))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise ValueError(f"the crop box {tuple(box)} leaves no pixels of the {width}x{height} photo")
+    inv = 1.0 / photo.scale
+    ox0, oy0 = int(x0 * inv), int(y0 * inv)
+    ox1, oy1 = max(ox0 + 1, int(round(x1 * inv))), max(oy0 + 1, int(round(y1 * inv)))
+
+    def cut(array: np.ndarray | None, a: int, b: int, c: int, d: int) -> np.ndarray | None:
+        return None if array is None else np.ascontiguousarray(array[b:d, a:c])
+
+    return Photo(cut(photo.rgb, x0, y0, x1, y1), cut(photo.alpha, x0, y0, x1, y1),
+                 cut(photo.original_rgb, ox0, oy0, ox1, oy1), cut(photo.original_alpha, ox0, oy0, ox1, oy1),
+                 photo.scale, photo.source)

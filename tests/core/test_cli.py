@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from photos import PHOTOS, needs_photos
 from PIL import Image
 
 
@@ -105,3 +106,46 @@ def test_bench_render_writes_json(tmp_path):
     (row,) = json.loads(out.read_text())["results"]
     assert row["splats"] == 1000 and row["size"] == 32 and row["threads"] == 1
     assert 0 < row["forward_s"] <= row["forward_backward_s"] * 2 and row["peak_rss_gb"] > 0
+
+
+@needs_photos
+def test_fit_writes_json_and_overlay(tmp_path):
+    from core.fit.result import BodyFit
+
+    result = run("fit", str(PHOTOS / "01_pifu_ryota.png"), "-o", str(tmp_path / "fit.json"),
+                 "--overlay", str(tmp_path / "overlay.png"))
+    assert result.returncode == 0, result.stderr
+    fit = BodyFit.load(tmp_path / "fit.json")
+    assert fit.body_model == "anny" and fit.image_size == (512, 512)
+    assert fit.silhouette_iou > 0.8 and fit.mean_residual < 10
+    overlay = Image.open(tmp_path / "overlay.png")
+    assert overlay.size == (512, 512)
+    assert "silhouette IoU" in result.stdout and "Body fitted" in result.stderr
+
+
+@needs_photos
+def test_fit_of_a_group_photo_suggests_boxes_then_fits_one(tmp_path):
+    result = run("fit", str(PHOTOS / "16_ultralytics_bus_multi.jpg"), "-o", str(tmp_path / "fit.json"))
+    assert result.returncode == 1 and "people were found" in result.stderr
+    box = result.stderr.split("--box ")[1].split()[0]
+    assert not (tmp_path / "fit.json").exists()
+    result = run("fit", str(PHOTOS / "16_ultralytics_bus_multi.jpg"), "--box", box, "-o", str(tmp_path / "fit.json"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fit.json").exists()
+
+
+def test_fit_usage_errors(tmp_path):
+    assert run("fit", "photo.png", "-o", str(tmp_path / "fit.txt")).returncode == 2
+    assert run("fit", "photo.png", "-o", str(tmp_path / "f.json"), "--box", "5,5,1,1").returncode == 2
+    missing = run("fit", str(tmp_path / "nothing.png"), "-o", str(tmp_path / "f.json"))
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_bench_fit_on_synthetic_people_meets_the_accuracy_targets(tmp_path):
+    target = tmp_path / "bench-fit.json"
+    result = run("bench", "fit", "--synthetic", "4", "-o", str(target), timeout=600)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(target.read_text())["synthetic"]["summary"]
+    assert summary["fitted"] == 4, summary
+    assert summary["mean_pa_mpjpe_mm"] <= 60 and summary["mean_keypoint_error"] <= 0.02
+    assert summary["mean_silhouette_iou"] >= 0.85, summary

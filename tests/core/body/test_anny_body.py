@@ -110,3 +110,22 @@ def test_forward_agrees_with_anny_itself(anny_body):
     targets = (frame4.T @ out.transforms @ frame4) @ rest_poses
     reference = model(pose_parameters=targets, phenotype_kwargs=kwargs, pose_parameterization="world-orient")
     assert (out.vertices - reference["vertices"] @ FRAME.T).abs().max() < 3e-5  # float32 round trips
+
+
+def test_keypoints_match_annys_own_regressor(anny_body):
+    import anny
+
+    from core.body.joints import KEYPOINT_NAMES
+
+    pose = torch.zeros(1, 55, 3)
+    pose[0, 0, 1] = 0.4
+    out = anny_body.forward(torch.tensor([[0.3, 0.6, 0.5, 0.7, 0.4, 0.5]]), pose)
+    ours = anny_body.keypoints(out.vertices)[0]
+    regressor = anny.KeypointsRegressor.coco(anny_body._anny, labels=list(KEYPOINT_NAMES))
+    theirs = regressor({"vertices": out.vertices})[0]
+    assert (ours - theirs).norm(dim=1).max() < 1e-3  # the 64 strongest weights per keypoint suffice
+    indices, weights = anny_body.keypoint_regressor()
+    assert indices.shape == weights.shape == (23, 64)
+    torch.testing.assert_close(weights.sum(1), torch.ones(23))
+    names = dict(zip(KEYPOINT_NAMES, ours, strict=True))
+    assert names["nose"][1] > names["left_shoulder"][1] > names["left_hip"][1] > names["left_knee"][1]

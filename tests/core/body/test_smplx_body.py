@@ -149,3 +149,16 @@ def test_cli_body_mode_with_user_smplx(tmp_path, smplx_file):
     env = {k: v for k, v in __import__("os").environ.items() if k != ENV_DIR}
     missing = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert missing.returncode == 1 and "licence-gated" in missing.stderr
+
+
+def test_keypoints_and_vertex_subsets(smplx_body):
+    pose = random_poses(1, 3)
+    full = smplx_body.forward(smplx_body.default_shape(), pose)
+    ids = torch.tensor([6, 616, 9120, 13000])
+    part = smplx_body.forward(smplx_body.default_shape(), pose, vertex_ids=ids)
+    torch.testing.assert_close(part.vertices, full.vertices[:, ids])
+    keypoints = smplx_body.keypoints(full.vertices)[0]
+    assert keypoints.shape == (23, 3)
+    torch.testing.assert_close(keypoints[0], full.vertices[0, 9120])  # the nose is the smplx nose vertex
+    elbow = keypoints[7]  # left_elbow: from the joint regressor's row
+    assert (elbow - full.joints[0, JOINT_INDEX["left_elbow"]]).norm() < 0.05

@@ -1,20 +1,14 @@
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
+from photos import FULL_BODY, PHOTOS, needs_photos
 from PIL import Image
 
 from core.detect.person import NoPersonError, SeveralPeopleError, observe_person
 from core.io.images import load_image
-
-PHOTOS = Path(__file__).resolve().parents[4] / "shared" / "photos"
-FULL_BODY = ["01_pifu_ryota.png", "04_icon_indoor_028009.jpg", "05_lhm_000057.png",
-             "09_lhm_sweater_video_image.png", "11_econ_street_351f52b9.jpg", "14_econ_coat_2095f20b.png",
-             "18_pshuman_pexels_cutout_rgba.png"]
-needs_photos = pytest.mark.skipif(not PHOTOS.is_dir(), reason="the shared test photos (../shared/photos) are absent")
 
 
 @needs_photos
@@ -115,3 +109,19 @@ def test_hands_face_and_grabcut():
     iou_fat = (fat.astype(bool) & truth).sum() / (fat.astype(bool) | truth).sum()
     fixed = refine_mask(photo.rgb, fat) > 0.5
     assert (fixed & truth).sum() / (fixed | truth).sum() > iou_fat
+
+
+@needs_photos
+def test_one_detector_serves_many_photos_and_closes():
+    from core.detect.person import PersonDetector
+
+    photos = [load_image(PHOTOS / name) for name in ("01_pifu_ryota.png", "05_lhm_000057.png")]
+    with PersonDetector() as detector:
+        first = [detector.observe(p) for p in photos]
+        again = detector.observe(photos[0])
+    np.testing.assert_allclose(again.keypoints, first[0].keypoints, atol=1e-4)
+    assert first[1].box != first[0].box
+    fresh = observe_person(photos[1])
+    np.testing.assert_allclose(fresh.keypoints, first[1].keypoints, atol=1e-4)
+    with pytest.raises(RuntimeError, match="closed"):
+        detector.observe(photos[0])

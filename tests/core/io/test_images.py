@@ -1,12 +1,10 @@
-from pathlib import Path
 
 import numpy as np
 import pytest
+from photos import PHOTOS, needs_photos
 from PIL import Image
 
 from core.io.images import ImageLoadError, load_image
-
-PHOTOS = Path(__file__).resolve().parents[4] / "shared" / "photos"
 
 
 def gradient(width=60, height=40) -> np.ndarray:
@@ -87,7 +85,7 @@ def test_bad_files_raise_typed_errors(tmp_path):
         load_image(tmp_path)
 
 
-@pytest.mark.skipif(not PHOTOS.is_dir(), reason="the shared test photos (../shared/photos) are not present")
+@needs_photos
 def test_real_photos_load():
     photos = sorted(p for p in PHOTOS.iterdir() if p.suffix in (".png", ".jpg"))
     assert len(photos) >= 9
@@ -96,3 +94,18 @@ def test_real_photos_load():
         assert photo.rgb.ndim == 3 and photo.rgb.shape[2] == 3 and min(photo.size) >= 64, path.name
     cutout = load_image(PHOTOS / "18_pshuman_pexels_cutout_rgba.png")
     assert cutout.alpha is not None and 0.05 < (cutout.alpha > 127).mean() < 0.95
+
+
+def test_crop_photo_cuts_processing_copy_and_original(tmp_path):
+    from core.io.images import crop_photo
+
+    big = np.zeros((300, 400, 4), np.uint8)
+    big[..., 0] = np.arange(400)[None, :] % 256
+    big[..., 3] = 255
+    Image.fromarray(big, "RGBA").save(tmp_path / "big.png")
+    photo = load_image(tmp_path / "big.png", max_side=200)  # processed at half size
+    part = crop_photo(photo, (50, 20, 150, 90))
+    assert part.size == (100, 70) and part.alpha.shape == (70, 100)
+    assert part.original_rgb.shape == (140, 200, 3) and part.original_rgb[0, 0, 0] == 100
+    with pytest.raises(ValueError, match="leaves no pixels"):
+        crop_photo(photo, (500, 500, 600, 600))

@@ -1,0 +1,1 @@
+"""Fitting a body model to a photo: targets, objective, staged optimisation, overlays."""

@@ -1,0 +1,340 @@
+"""``fit_body``: a body model fitted to one photo's keypoints and silhouette, in stages.
+
+The fit works in the pixels of the person crop (:class:`core.camera.PersonFrame`) with the crop's
+pinhole camera at the world origin looking down −Z (:data:`core.fit.result.CAMERA_VIEWMAT`), and
+optimises with Adam, stage by stage, each with a fresh optimiser:
+
+1. *torso*: pelvis rotation and translation against the shoulders and hips (nose and eyes when the
+   hips are not seen), from a translation guessed from the torso's pixel length and the focal length;
+2. *limbs*: adds every body joint's rotation and the shape, against all seen keypoints;
+3. *silhouette*: adds the two-way silhouette distance to the person mask (:mod:`core.fit.silhouette`);
+4. *hands*: finger rotations against the Holistic hand landmarks, when there are any.
+
+Keypoint residuals (crop pixels / crop size) go through a Geman–McClure penalty
+``ρ(r) = r² / (r² + σ²)``, weighted by detection confidence. Priors: a weighted L2 pull towards a
+relaxed standing pose, a penalty outside the joint limits (:data:`core.body.joints.JOINT_LIMITS`)
+and an L2 pull of the shape towards its default (through a sigmoid onto the slider range). User
+constraints add pinned 2D points (large weight) and locked joints (never optimised). The fit is
+deterministic: fixed initialisation, fixed iteration counts, no randomness.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.body.joints import JOINT_INDEX, JOINT_NAMES, KEYPOINT_NAMES, NUM_JOINTS, limit_violation
+from core.body.model import BodyModel
+from core.body.motions import relaxed_pose
+from core.camera import PersonFrame
+from core.detect.person import PersonObservation
+from core.fit.linear_shape import LinearShape
+from core.fit.result import BodyFit
+from core.fit.targets import FitTargets, make_targets
+from core.metrics import mask_iou
+from core.progress import CancelToken, Progress, report
+
+_K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
+_TORSO = [_K[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
+_HEAD = [_K[n] for n in ("nose", "left_eye", "right_eye", "left_shoulder", "right_shoulder")]
+_BODY_JOINTS = [JOINT_INDEX[n] for n in JOINT_NAMES[1:22] if n != "jaw"]
+_FINGERS = list(range(25, NUM_JOINTS))
+#: Per-keypoint weights: mediapipe's hips sit higher and wider than anatomical hip keypoints, and
+#: face points are many for one rigid head.
+_KEYPOINT_WEIGHT = torch.tensor([0.5 if n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+                                 else 0.7 if n.endswith("_hip") else 1.0 for n in KEYPOINT_NAMES])
+#: Pose-prior weight per joint: the spine and neck stay near upright, limbs move freely.
+_PRIOR_WEIGHT = torch.tensor([1.0 if n.startswith(("spine", "neck", "head")) else 0.5 if "collar" in n
+                              else 0.1 for n in JOINT_NAMES])
+
+
+_RELINEARISE = 15  # iterations between re-linearisations of the shape state
+
+
+class FitError(ValueError):
+    """The photo cannot be fitted (e.g. too few keypoints); the message says why."""
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Fitting settings; the defaults fit a 512² crop in about two seconds on two cores."""
+
+    iterations: tuple[int, int, int, int] = (25, 45, 55, 20)  # torso, limbs, silhouette, hands
+    refit_iterations: int = 30  # iterations of a refit from a previous fit
+    silhouette: bool = True
+    optimise_focal: bool = False  # also fit the focal length (log-scale factor on the assumed one)
+    silhouette_points: int = 1500  # body surface points compared with the mask
+    mask_size: int = 256  # silhouette resolution (pixels per side)
+    sigma: float = 0.1  # Geman–McClure scale, fraction of the crop size
+    learning_rate: float = 0.03
+    pose_prior: float = 2e-3
+    shape_prior: float = 1e-3
+    limit_weight: float = 1.0
+    silhouette_weight: float = 1.0
+    hand_weight: float = 0.5
+    pin_weight: float = 20.0
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The user's corrections: points pinned in photo pixels (keypoint names of
+    :data:`core.body.joints.KEYPOINT_NAMES`, or vocabulary joint names) and joints whose rotation stays."""
+
+    pins: dict[str, tuple[float, float]] = field(default_factory=dict)
+    locked: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.pins:
+            if name not in _K and name not in JOINT_INDEX:
+                raise ValueError(f"cannot pin '{name}': use a keypoint ({', '.join(KEYPOINT_NAMES[:6])}, …) "
+                                 "or a joint name")
+        for name in self.locked:
+            if name not in JOINT_INDEX:
+                raise ValueError(f"cannot lock '{name}': not a joint name (e.g. 'left_elbow')")
+
+
+@dataclass(frozen=True)
+class _Stage:
+    name: str
+    iterations: int
+    joints: list[int]  # joints whose rotation is optimised
+    keypoints: list[int] | None  # keypoints used (None: all)
+    shape: bool
+    silhouette: bool
+    hands: bool
+
+
+class _Problem:
+    """The differentiable objective of one fit: body, targets, camera, constraints."""
+
+    def __init__(self, body: BodyModel, targets: FitTargets, frame: PersonFrame, options: FitOptions,
+                 constraints: Constraints) -> None:
+        self.body, self.targets, self.frame, self.options = body, targets, frame, options
+        indices, weights = body.keypoint_regressor()
+        rest = body.rest(body.default_shape()).vertices[0]
+        corner = _surface_vertices(rest, body.faces, options.silhouette_points)
+        self.keypoint_ids = torch.unique(indices)
+        self.all_ids = torch.unique(torch.cat([self.keypoint_ids, corner]))
+        self.keypoint_rows = torch.searchsorted(self.all_ids, indices), weights
+        self.keypoint_rows_small = torch.searchsorted(self.keypoint_ids, indices), weights
+        self.silhouette_rows = torch.searchsorted(self.all_ids, torch.unique(corner))
+        self.f0 = torch.tensor([targets.K[0, 0], targets.K[1, 1]], dtype=torch.float32)
+        self.c = torch.tensor([targets.K[0, 2], targets.K[1, 2]], dtype=torch.float32)
+        self.weights = _KEYPOINT_WEIGHT * targets.confidence
+        def crop(point: tuple[float, float]) -> torch.Tensor:
+            return torch.tensor(frame.to_crop(point), dtype=torch.float32)
+
+        self.pin_keypoints = [(_K[n], crop(p)) for n, p in constraints.pins.items() if n in _K]
+        self.pin_joints = [(JOINT_INDEX[n], crop(p)) for n, p in constraints.pins.items() if n not in _K]
+        self.locked = {JOINT_INDEX[n] for n in constraints.locked}
+        self.prior_mean = relaxed_pose()
+        lo = torch.tensor([p.minimum for p in body.shape_parameters])
+        hi = torch.tensor([p.maximum for p in body.shape_parameters])
+        self.shape_range = lo, hi
+        self.linear = LinearShape(body, body.default_shape())
+
+    def relinearise(self, params: dict[str, torch.Tensor]) -> None:
+        """Linearise the body's shape state around the current shape."""
+        self.linear = LinearShape(self.body, self.shape_value(params["shape"].detach())[None])
+
+    def shape_value(self, logits: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.shape_range
+        return lo + (hi - lo) * torch.sigmoid(logits)
+
+    def shape_logits(self, shape: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.shape_range
+        u = ((torch.as_tensor(shape, dtype=torch.float32) - lo) / (hi - lo)).clamp(1e-4, 1 - 1e-4)
+        return torch.log(u / (1 - u))
+
+    def project(self, points: torch.Tensor, log_focal: torch.Tensor) -> torch.Tensor:
+        """Crop pixels [..., 2] of world points [..., 3] (camera at the origin looking down −Z)."""
+        depth = (-points[..., 2]).clamp_min(1e-3)
+        xy = torch.stack([points[..., 0], -points[..., 1]], -1) / depth[..., None]
+        return self.f0 * torch.exp(log_focal) * xy + self.c
+
+    def losses(self, params: dict[str, torch.Tensor], stage: _Stage) -> dict[str, torch.Tensor]:
+        """Every weighted term of the objective for ``stage``."""
+        o, t = self.options, self.targets
+        shape = self.shape_value(params["shape"])[None]
+        state = self.linear.state(shape) if stage.shape else self.linear.state(shape.detach())
+        small = not stage.silhouette
+        ids = self.keypoint_ids if small else self.all_ids
+        out = self.body.posed(state, params["pose"][None], params["root"][None], vertex_ids=ids)
+        vertices = out.vertices[0]
+        rows, weights = self.keypoint_rows_small if small else self.keypoint_rows
+        keypoints = (vertices[rows] * weights[..., None]).sum(1)
+        uv = self.project(keypoints, params["log_focal"])
+        weight = self.weights if stage.keypoints is None else _select(self.weights, stage.keypoints)
+        r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
+        terms = {"keypoints": (weight * r2 / (r2 + o.sigma ** 2)).sum() / weight.sum().clamp_min(1e-6)}
+        pose = params["pose"]
+        free = stage.joints
+        deviation = (pose[free] - self.prior_mean[free]).square()
+        terms["pose_prior"] = o.pose_prior * (_PRIOR_WEIGHT[free, None] * deviation).sum()
+        terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
+        terms["shape_prior"] = o.shape_prior * params["shape"].square().sum()
+        pins = [uv[row] - target for row, target in self.pin_keypoints]
+        pins += [self.project(out.joints[0, joint], params["log_focal"]) - target for joint, target in self.pin_joints]
+        if pins:
+            terms["pins"] = o.pin_weight * (torch.stack(pins) / t.size).square().sum(-1).mean()
+        if stage.silhouette:
+            scale = t.silhouette.width / t.size
+            points = self.project(vertices[self.silhouette_rows], params["log_focal"]) * scale
+            outside, cover = t.silhouette.loss(points)
+            terms["silhouette"] = o.silhouette_weight * (outside + cover)
+        if stage.hands and t.has_hands:
+            hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"])
+            r2 = ((hand_uv - t.hand_points) / t.size).square().sum(-1)
+            terms["hands"] = o.hand_weight * (r2 / (r2 + (0.3 * o.sigma) ** 2)).mean()
+        return terms
+
+
+def _select(weights: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    mask = torch.zeros_like(weights)
+    mask[rows] = 1.0
+    return weights * mask
+
+
+def _surface_vertices(vertices: torch.Tensor, faces: torch.Tensor, count: int) -> torch.Tensor:
+    """About ``count`` vertex indices spread evenly by area (the corner nearest each area-uniform sample)."""
+    from core.avatar.binding import sample_surface
+
+    _, triangles, barycentric = sample_surface(vertices, faces, count, seed=0)
+    return faces[triangles, barycentric.argmax(1)]
+
+
+def _initial_params(problem: _Problem, init: BodyFit | None) -> dict[str, torch.Tensor]:
+    """Start values: a previous fit, or a body facing the way the shoulders say at the depth where
+    its torso (or shoulders, for half bodies) has the observed pixel length."""
+    body, t = problem.body, problem.targets
+    if init is not None:
+        f_ratio = float(init.K[0, 0] * problem.frame.scale / t.K[0, 0])
+        return {"pose": torch.tensor(init.pose), "root": torch.tensor(init.root),
+                "shape": problem.shape_logits(torch.tensor(init.shape)),
+                "log_focal": torch.tensor(float(np.log(f_ratio)))}
+    conf, kp = t.confidence, t.keypoints
+    seen = lambda *names: all(conf[_K[n]] > 0 for n in names)  # noqa: E731
+    if not seen("left_shoulder", "right_shoulder"):
+        raise FitError("The shoulders are not visible, so the body cannot be placed. Use a photo that shows "
+                       "at least the upper body, facing the camera.")
+    pose = problem.prior_mean.clone()
+    facing = bool(kp[_K["left_shoulder"], 0] > kp[_K["right_shoulder"], 0])
+    pose[0] = torch.tensor([0.0, 0.0 if facing else float(np.pi), 0.0])
+    with torch.no_grad():
+        rest = body.forward(body.default_shape(), pose[None])
+        rest_kp = body.keypoints(rest.vertices)[0]
+    mid = lambda points, a, b: (points[_K[a]] + points[_K[b]]) / 2  # noqa: E731
+    if seen("left_hip", "right_hip"):
+        length_3d = (mid(rest_kp, "left_shoulder", "right_shoulder") - mid(rest_kp, "left_hip", "right_hip")).norm()
+        length_2d = (mid(kp, "left_shoulder", "right_shoulder") - mid(kp, "left_hip", "right_hip")).norm()
+        anchor_2d, anchor_3d = mid(kp, "left_hip", "right_hip"), mid(rest_kp, "left_hip", "right_hip")
+    else:
+        length_3d = (rest_kp[_K["left_shoulder"]] - rest_kp[_K["right_shoulder"]]).norm()
+        length_2d = (kp[_K["left_shoulder"]] - kp[_K["right_shoulder"]]).norm()
+        anchor_2d = mid(kp, "left_shoulder", "right_shoulder")
+        anchor_3d = mid(rest_kp, "left_shoulder", "right_shoulder")
+    depth = float(problem.f0[0] * length_3d / length_2d.clamp_min(1.0))
+    xy = (anchor_2d - problem.c) / problem.f0 * depth
+    world = torch.tensor([float(xy[0]), -float(xy[1]), -depth])
+    return {"pose": pose, "root": world - anchor_3d, "shape": torch.zeros(len(body.shape_parameters)),
+            "log_focal": torch.tensor(0.0)}
+
+
+def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[int]) -> list[_Stage]:
+    def free(joints: list[int]) -> list[int]:
+        return [j for j in joints if j not in locked]
+
+    hips_seen = bool((targets.confidence[[_K["left_hip"], _K["right_hip"]]] > 0).all())
+    body = free([0, *_BODY_JOINTS])
+    if refit:
+        return [_Stage("refit", options.refit_iterations, body, None, True, False, False)]
+    torso, limbs, silhouette, hands = options.iterations
+    stages = [_Stage("torso", torso, free([0]), _TORSO if hips_seen else _HEAD, False, False, False),
+              _Stage("limbs", limbs, body, None, True, False, False)]
+    if options.silhouette and silhouette > 0:
+        stages.append(_Stage("silhouette", silhouette, body, None, True, True, False))
+    if targets.has_hands and hands > 0:
+        stages.append(_Stage("hands", hands, free([20, 21, *_FINGERS]), None, False, False, True))
+    return stages
+
+
+def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame,
+             options: FitOptions | None = None, constraints: Constraints | None = None,
+             init: BodyFit | None = None, progress: Progress | None = None,
+             cancel: CancelToken | None = None) -> BodyFit:
+    """Fit ``body`` to the person of ``observation`` seen through ``frame`` (from
+    :func:`core.camera.frame_person`). With ``init`` (a previous fit, e.g. after the user pinned a
+    joint) only a short refit runs from it. Raises :class:`FitError` when the photo cannot be fitted
+    and :class:`core.progress.Cancelled` when cancelled."""
+    start = time.perf_counter()
+    options = options or FitOptions()
+    constraints = constraints or Constraints()
+    targets = make_targets(observation, frame, options.mask_size)
+    if int((targets.confidence > 0).sum()) < 4:
+        raise FitError("Fewer than four body keypoints were found, too few to fit a body. Use a photo where "
+                       "the person is larger and facing the camera.")
+    problem = _Problem(body, targets, frame, options, constraints)
+    params = {k: v.clone().float().requires_grad_(True) for k, v in _initial_params(problem, init).items()}
+    stages = _stages(options, targets, init is not None, problem.locked)
+    total = sum(s.iterations for s in stages)
+    done = 0
+    for stage in stages:
+        joint_mask = torch.zeros(NUM_JOINTS, 1)
+        joint_mask[stage.joints] = 1.0
+        groups = [{"params": [params["pose"]], "lr": options.learning_rate},
+                  {"params": [params["root"]], "lr": options.learning_rate * 0.5}]
+        if stage.shape:
+            groups.append({"params": [params["shape"]], "lr": options.learning_rate * 2})
+        if options.optimise_focal and stage.name != "torso":
+            groups.append({"params": [params["log_focal"]], "lr": options.learning_rate * 0.3})
+        optimiser = torch.optim.Adam(groups)
+        for step in range(stage.iterations):
+            if stage.shape and step % _RELINEARISE == 0:
+                problem.relinearise(params)
+            if step % 5 == 0:
+                report(progress, done / total, f"Fitting the body: {stage.name}", cancel)
+            optimiser.zero_grad(set_to_none=False)
+            loss = sum(problem.losses(params, stage).values())
+            loss.backward()
+            params["pose"].grad.mul_(joint_mask)
+            if stage.name == "hands":
+                params["root"].grad.zero_()
+            optimiser.step()
+            done += 1
+    report(progress, 1.0, "Body fitted", cancel)
+    return _result(problem, observation, frame, params, constraints, time.perf_counter() - start)
+
+
+def _result(problem: _Problem, observation: PersonObservation, frame: PersonFrame, params: dict[str, torch.Tensor],
+            constraints: Constraints, seconds: float) -> BodyFit:
+    from core.fit.overlay import body_mask
+
+    body, t = problem.body, problem.targets
+    with torch.no_grad():
+        shape = problem.shape_value(params["shape"])
+        out = body.forward(shape[None], params["pose"][None], params["root"][None])
+        focal_scale = float(torch.exp(params["log_focal"]))
+        uv = problem.project(body.keypoints(out.vertices)[0], params["log_focal"]).double().numpy()
+    residuals = {}
+    seen = t.confidence.numpy() > 0
+    for i, name in enumerate(KEYPOINT_NAMES):
+        if seen[i]:
+            residuals[name] = float(np.linalg.norm(uv[i] - t.keypoints[i].double().numpy()) / frame.scale)
+    K = frame.K.copy()
+    K[0, 0] *= focal_scale
+    K[1, 1] *= focal_scale
+    K_photo = np.array([[K[0, 0] / frame.scale, 0.0, K[0, 2] / frame.scale + frame.offset[0]],
+                        [0.0, K[1, 1] / frame.scale, K[1, 2] / frame.scale + frame.offset[1]], [0.0, 0.0, 1.0]])
+    height, width = observation.mask.shape
+    fit = BodyFit(body_model=body.name, shape=shape.numpy(), pose=params["pose"].detach().numpy(),
+                  root=params["root"].detach().numpy(), K=K_photo, image_size=(width, height),
+                  keypoint_residuals=residuals, pins=dict(constraints.pins), locked=tuple(constraints.locked),
+                  seconds=seconds)
+    fit.silhouette_iou = mask_iou(body_mask(fit, out.vertices[0].numpy(), body.faces.numpy()), observation.mask)
+    box_height = max(1.0, float(observation.box[3] - observation.box[1]))
+    good = np.mean([r < 0.05 * box_height for r in residuals.values()]) if residuals else 0.0
+    fit.quality = float(0.5 * fit.silhouette_iou + 0.5 * good)
+    return fit

@@ -1,0 +1,72 @@
+"""Drawing a fit over its photo: the fitted body's silhouette and skeleton, the detected mask and keypoints.
+
+Everything is in photo pixels (the processing copy). Projection uses the fit's camera
+(``viewmat`` world-to-camera, OpenCV axes, ``K`` pixels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.body.joints import KEYPOINT_NAMES, PARENTS
+from core.body.model import BodyModel, BodyOutput
+from core.detect.person import PersonObservation
+from core.fit.result import BodyFit
+from core.fit.targets import keypoints_from_observation
+
+_SKELETON_JOINTS = 22  # pelvis … right_wrist: the body's own bones (fingers are too small to draw)
+
+
+def project_points(fit: BodyFit, points: np.ndarray) -> np.ndarray:
+    """Photo pixels [..., 2] of world points [..., 3] seen by ``fit``'s camera."""
+    points = np.asarray(points, dtype=np.float64)
+    camera = points @ fit.viewmat[:3, :3].T + fit.viewmat[:3, 3]
+    depth = np.maximum(camera[..., 2:3], 1e-6)
+    return (camera[..., :2] / depth) @ fit.K[:2, :2].T + fit.K[:2, 2]
+
+
+def body_mask(fit: BodyFit, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Boolean [H, W] silhouette of the posed mesh (``vertices`` [V, 3] world, ``faces`` [F, 3]) in the photo."""
+    import cv2
+
+    width, height = fit.image_size
+    mask = np.zeros((height, width), np.uint8)
+    pixels = project_points(fit, vertices)
+    triangles = np.round(pixels[faces] * 16).astype(np.int32)  # 4 bits of sub-pixel precision
+    for triangle in triangles:  # one call per triangle: fillPoly's even-odd rule would cut overlaps out
+        cv2.fillConvexPoly(mask, triangle, 1, lineType=cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def posed_body(body: BodyModel, fit: BodyFit) -> BodyOutput:
+    """``body`` in the fitted shape and pose (world frame), without gradients."""
+    with torch.no_grad():
+        return body.forward(torch.tensor(fit.shape)[None], torch.tensor(fit.pose)[None], torch.tensor(fit.root)[None])
+
+
+def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, body: BodyModel) -> np.ndarray:
+    """RGB uint8 [H, W, 3]: the photo dimmed, the detected mask's outline (white), the fitted body's
+    silhouette (translucent blue), its skeleton (orange) and the detected keypoints (green dots,
+    red where the fit is more than 5 % of the person's height away)."""
+    import cv2
+
+    posed = posed_body(body, fit)
+    joints = posed.joints[0].numpy()
+    image = (rgb.astype(np.float32) * 0.7).astype(np.uint8)
+    silhouette = body_mask(fit, posed.vertices[0].numpy(), body.faces.numpy())
+    image[silhouette] = (0.55 * image[silhouette] + 0.45 * np.array([60, 120, 255])).astype(np.uint8)
+    contours, _ = cv2.findContours((observation.mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    scale = max(1, round(max(image.shape[:2]) / 500))
+    cv2.drawContours(image, contours, -1, (255, 255, 255), scale)
+    points = project_points(fit, joints[:_SKELETON_JOINTS])
+    for joint in range(1, _SKELETON_JOINTS):
+        a, b = points[joint], points[PARENTS[joint]]
+        cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), (255, 150, 0), 2 * scale, cv2.LINE_AA)
+    limit = 0.05 * max(1, observation.box[3] - observation.box[1])
+    for name, (x, y, confidence) in zip(KEYPOINT_NAMES, keypoints_from_observation(observation), strict=True):
+        if confidence > 0:
+            bad = fit.keypoint_residuals.get(name, 0.0) > limit
+            cv2.circle(image, (int(x), int(y)), 3 * scale, (255, 40, 40) if bad else (40, 220, 80), -1, cv2.LINE_AA)
+    return image

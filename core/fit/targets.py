@@ -1,0 +1,92 @@
+"""What the fit aims at: a detected person turned into keypoint and silhouette targets in crop pixels.
+
+Keypoints follow :data:`core.body.joints.KEYPOINT_NAMES` (COCO-23). mediapipe Pose provides all but
+the small toes; its foot index is the big toe. Keypoints whose mediapipe visibility is below
+:data:`core.detect.person.VISIBLE` get confidence 0 (a half-body photo's invented legs are ignored).
+Holistic face landmarks, when present, replace the nose and eyes (they are more precise); Holistic
+hand landmarks become targets for the SMPL-X finger joints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.body.joints import JOINT_INDEX, KEYPOINT_NAMES
+from core.camera import PersonFrame
+from core.detect.person import VISIBLE, PersonObservation
+from core.fit.silhouette import SilhouetteTarget
+
+#: mediapipe Pose landmark for each COCO-23 keypoint (-1: mediapipe has none).
+MEDIAPIPE_INDEX = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 31, 32, -1, -1, 29, 30)
+#: mediapipe face-mesh landmarks: nose tip and the contours of the person's left and right eye.
+_FACE_NOSE = (1,)
+_FACE_LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398)
+_FACE_RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173)
+#: mediapipe hand landmark → finger joint (without the side prefix); 0 is the wrist.
+_HAND = {0: "wrist", 1: "thumb1", 2: "thumb2", 3: "thumb3", 5: "index1", 6: "index2", 7: "index3",
+         9: "middle1", 10: "middle2", 11: "middle3", 13: "ring1", 14: "ring2", 15: "ring3",
+         17: "pinky1", 18: "pinky2", 19: "pinky3"}
+
+
+@dataclass(frozen=True)
+class FitTargets:
+    """Targets in the pixels of a person crop (``size``² with intrinsics ``K``)."""
+
+    keypoints: torch.Tensor  # [23, 2] crop pixels
+    confidence: torch.Tensor  # [23] in [0, 1]; 0 = not seen
+    hand_joints: torch.Tensor  # [J] int64 vocabulary joints with a hand target
+    hand_points: torch.Tensor  # [J, 2] crop pixels
+    silhouette: SilhouetteTarget  # the person mask at the silhouette resolution (M² pixels)
+    K: torch.Tensor  # [3, 3] crop intrinsics (float64 for exact photo mapping)
+    size: int  # crop side, pixels
+
+    @property
+    def has_hands(self) -> bool:
+        return len(self.hand_joints) > 0
+
+
+def keypoints_from_observation(observation: PersonObservation) -> np.ndarray:
+    """COCO-23 keypoints [23, 3] (x, y photo pixels, confidence) of a detected person."""
+    points = np.zeros((len(KEYPOINT_NAMES), 3), dtype=np.float32)
+    for row, index in enumerate(MEDIAPIPE_INDEX):
+        if index >= 0:
+            x, y, visibility = observation.keypoints[index]
+            points[row] = (x, y, visibility if visibility >= VISIBLE else 0.0)
+    if observation.face is not None:
+        for name, indices in (("nose", _FACE_NOSE), ("left_eye", _FACE_LEFT_EYE), ("right_eye", _FACE_RIGHT_EYE)):
+            points[KEYPOINT_NAMES.index(name)] = (*observation.face[list(indices)].mean(0), 1.0)
+    return points
+
+
+def hand_targets(observation: PersonObservation) -> tuple[list[int], np.ndarray]:
+    """Vocabulary joint indices and their photo-pixel targets [J, 2] from the Holistic hands."""
+    joints, points = [], []
+    for side, hand in (("left", observation.left_hand), ("right", observation.right_hand)):
+        if hand is None:
+            continue
+        for landmark, joint in _HAND.items():
+            joints.append(JOINT_INDEX[f"{side}_{joint}"])
+            points.append(hand[landmark])
+    return joints, np.asarray(points, dtype=np.float32).reshape(-1, 2)
+
+
+def make_targets(observation: PersonObservation, frame: PersonFrame, mask_size: int = 256) -> FitTargets:
+    """The fit's targets for ``observation`` in the crop ``frame`` (see :func:`core.camera.frame_person`)."""
+    from PIL import Image
+
+    keypoints = keypoints_from_observation(observation)
+    joints, hand_points = hand_targets(observation)
+    mask = np.asarray(Image.fromarray(frame.mask.astype(np.float32)).resize((mask_size, mask_size),
+                                                                             Image.Resampling.BOX))
+    return FitTargets(
+        keypoints=torch.tensor(frame.to_crop(keypoints[:, :2]), dtype=torch.float32),
+        confidence=torch.tensor(keypoints[:, 2]),
+        hand_joints=torch.tensor(joints, dtype=torch.int64),
+        hand_points=torch.tensor(frame.to_crop(hand_points), dtype=torch.float32).reshape(-1, 2),
+        silhouette=SilhouetteTarget(np.clip(mask, 0, 1)),
+        K=torch.tensor(frame.K, dtype=torch.float64),
+        size=frame.image.shape[0],
+    )

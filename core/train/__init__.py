@@ -1,0 +1,1 @@
+"""Training data and training: synthetic people, datasets, the reconstruction network's training loop."""

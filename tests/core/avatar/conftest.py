@@ -1,8 +1,0 @@
-import pytest
-
-
-@pytest.fixture(scope="session")
-def anny_body():
-    from core.body.anny_body import AnnyBody
-
-    return AnnyBody()

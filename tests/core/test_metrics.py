@@ -1,0 +1,33 @@
+import numpy as np
+import torch
+
+from core.metrics import mask_iou, mpjpe, pa_mpjpe, procrustes_align
+from core.rotations import axis_angle_to_rotmat
+
+
+def test_procrustes_undoes_a_similarity_transform():
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=(22, 3))
+    rotation = axis_angle_to_rotmat(torch.tensor([0.3, -1.1, 0.5], dtype=torch.float64)).numpy()
+    moved = 2.5 * truth @ rotation.T + np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(procrustes_align(moved, truth), truth, atol=1e-6)
+    assert pa_mpjpe(moved, truth) < 1e-6 and mpjpe(moved, truth) > 1.0
+
+
+def test_pa_mpjpe_keeps_pose_errors_and_refuses_reflections():
+    rng = np.random.default_rng(2)
+    truth = rng.normal(size=(22, 3))
+    bent = truth.copy()
+    bent[5] += [0.3, 0.0, 0.0]
+    assert pa_mpjpe(bent, truth) > 0.005  # a bent joint is an error no similarity transform removes
+    mirrored = truth * np.array([-1.0, 1.0, 1.0])
+    assert pa_mpjpe(mirrored, truth) > 0.1  # a mirror image is not a rotation
+
+
+def test_mask_iou():
+    a = np.zeros((4, 4))
+    b = np.zeros((4, 4))
+    assert mask_iou(a, b) == 1.0
+    a[:2] = 1
+    b[1:3] = 1
+    assert mask_iou(a, b) == 4 / 12

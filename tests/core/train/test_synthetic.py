@@ -1,0 +1,35 @@
+import numpy as np
+
+from core.fit.overlay import project_points
+from core.fit.result import BodyFit
+from core.train.synthetic import random_pose, random_shape, render_person
+
+
+def test_random_bodies_are_plausible_and_reproducible(anny_body):
+    import torch
+
+    from core.body.joints import limit_violation
+
+    for seed in range(5):
+        shape = random_shape(np.random.default_rng(seed), anny_body)
+        pose = random_pose(np.random.default_rng(seed))
+        assert ((shape >= 0.15) & (shape <= 0.85)).all()
+        assert float(limit_violation(torch.tensor(pose))[1:].max()) < 1e-6
+        assert abs(pose[0, 1]) <= np.radians(35) + 1e-6
+    np.testing.assert_array_equal(random_pose(np.random.default_rng(3)), random_pose(np.random.default_rng(3)))
+
+
+def test_render_is_a_photo_with_consistent_ground_truth(anny_body):
+    person = render_person(anny_body, np.random.default_rng(11), size=256, splats=20000)
+    again = render_person(anny_body, np.random.default_rng(11), size=256, splats=20000)
+    np.testing.assert_array_equal(person.rgb, again.rgb)
+    assert person.rgb.shape == (256, 256, 3) and person.rgb.dtype == np.uint8
+    coverage = (person.mask > 0.5).mean()
+    assert 0.05 < coverage < 0.6
+    truth = BodyFit(body_model="anny", shape=person.shape, pose=person.pose, root=person.root, K=person.K,
+                    image_size=(256, 256), viewmat=person.viewmat)
+    pixels = np.round(project_points(truth, person.joints[:22]) - 0.5).astype(int)
+    inside = person.mask[np.clip(pixels[:, 1], 0, 255), np.clip(pixels[:, 0], 0, 255)] > 0.5
+    assert inside.mean() > 0.9  # the body's joints project onto the rendered body
+    top = person.rgb[: 256 // 8].reshape(-1, 3).astype(float)
+    assert top.std(0).max() > 1.0  # a noisy, shaded background, not a flat colour
