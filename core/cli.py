@@ -180,6 +180,58 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from core.train.dataset import generate
+
+    if args.train < 0 or args.heldout < 0 or args.train + args.heldout == 0:
+        print("avatarium: --train and --heldout must be ≥ 0 and not both 0", file=sys.stderr)
+        return 2
+    body = load_body(args.body, args.smplx_dir)
+    folder = generate(args.folder, body, args.train, args.heldout, size=args.size, points=args.points,
+                      seed=args.seed, progress=_counter("people"))
+    print(f"Wrote {args.train} training and {args.heldout} held-out people to {folder.resolve()}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from core.train.train import load_config, train
+
+    model_config, train_config = load_config(args.config)
+    if args.steps:
+        import dataclasses
+
+        train_config = dataclasses.replace(train_config, steps=args.steps)
+    if args.processes > 1:
+        from core.train.distributed import launch
+
+        launch(args.processes, args.data, args.output, model_config, train_config, resume=args.resume,
+               threads=args.threads)
+        print(f"Checkpoint in {Path(args.output).resolve()}")
+        return 0
+    evaluation = train(args.data, args.output, model_config, train_config, resume=args.resume,
+                       log=lambda line: print(line, flush=True))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"Checkpoint in {Path(args.output).resolve()}; held-out: "
+              + ", ".join(f"{k} {v:.2f} dB" for k, v in evaluation.items()))
+    return 0
+
+
+def _cmd_eval_synthetic(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.recon.evaluate import evaluate_synthetic
+
+    body = load_body(args.body, args.smplx_dir)
+    results = evaluate_synthetic(args.model, args.data, body, views=args.views, limit=args.limit,
+                                 progress=_counter("people"))
+    target = write_report(args.output, "eval-synthetic", results)
+    for name, scores in results["summary"].items():
+        if isinstance(scores, dict):
+            print(f"{name:>9}: input view {scores['psnr_input']:.2f} dB, novel views {scores['psnr_novel']:.2f} dB "
+                  f"(SSIM {scores['ssim_novel']:.3f}), back view {scores['psnr_back']:.2f} dB")
+    print(f"Wrote {target}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -355,6 +407,41 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
     fit.add_argument("--grabcut", action="store_true", help="sharpen the person mask to the photo's edges (GrabCut)")
     fit.set_defaults(func=_cmd_fit)
+
+    synth = sub.add_parser("synth", help="generate synthetic training people (photos + ground truth) into a folder")
+    synth.add_argument("folder", help="dataset folder (created; layout in core/train/dataset.py and the README)")
+    synth.add_argument("--train", type=int, default=800, help="training people (default 800)")
+    synth.add_argument("--heldout", type=int, default=30, help="held-out people, never used for training")
+    synth.add_argument("--size", type=int, default=128, help="photo size in pixels (square)")
+    synth.add_argument("--points", type=int, default=6000, help="query points per person")
+    synth.add_argument("--seed", type=int, default=0, help="dataset seed")
+    synth.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
+    synth.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    synth.set_defaults(func=_cmd_synth)
+
+    train_cmd = sub.add_parser("train", help="train the reconstruction network on a synthetic dataset")
+    train_cmd.add_argument("--data", required=True, help="dataset folder written by 'avatarium synth'")
+    train_cmd.add_argument("-o", "--output", required=True, help="checkpoint folder")
+    train_cmd.add_argument("--config", help='JSON {"model": {…}, "train": {…}} (default: built-in sizes)')
+    train_cmd.add_argument("--steps", type=int, help="override the config's number of steps")
+    train_cmd.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder")
+    train_cmd.add_argument("--processes", type=int, default=1, help="data-parallel processes on this machine "
+                           "(gloo on CPU, one GPU each on CUDA); or start under torchrun")
+    train_cmd.set_defaults(func=_cmd_train)
+
+    evaluate = sub.add_parser("eval", help="evaluate the reconstruction network")
+    eval_sub = evaluate.add_subparsers(dest="eval", required=True, metavar="SET")
+    synthetic = eval_sub.add_parser("synthetic", help="held-out synthetic people: network vs mirror baseline vs "
+                                    "untrained network (PSNR/SSIM, input, novel and back views)")
+    synthetic.add_argument("--model", required=True, help="network folder (model.safetensors, checkpoint.json, "
+                           "query.npz)")
+    synthetic.add_argument("--data", required=True, help="dataset folder written by 'avatarium synth'")
+    synthetic.add_argument("--views", type=int, default=8, help="novel views around each person")
+    synthetic.add_argument("--limit", type=int, help="evaluate only the first N held-out people")
+    synthetic.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
+    synthetic.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    synthetic.add_argument("-o", "--output", default="eval-synthetic.json", help="JSON report path")
+    synthetic.set_defaults(func=_cmd_eval_synthetic)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)

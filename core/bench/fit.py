@@ -127,7 +127,7 @@ def bench_synthetic(count: int, seed: int = 0, size: int = 512, options=None,
     rows = []
     with PersonDetector() as detector:
         for i in range(count):
-            person = render_person(body, np.random.default_rng([seed, i]), size=size)
+            person = render_person(body, np.random.default_rng([seed, i]), size=size, geometry=False)
             photo = Photo(rgb=person.rgb, alpha=None, original_rgb=person.rgb, original_alpha=None, scale=1.0)
             row: dict = {"scene": i}
             try:

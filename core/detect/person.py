@@ -21,6 +21,7 @@ from core.io.images import Photo
 LOWER_BODY = (25, 26, 27, 28)
 VISIBLE = 0.5
 MAX_PEOPLE = 6
+SEARCH_SIDE = 512  # pixels across the copy searched for further people
 _MIN_MASK_FRACTION = 0.002
 _CUTOUT_FRACTION = 0.01  # an alpha channel counts as a person mask when this much is transparent
 
@@ -132,28 +133,38 @@ class PersonDetector:
 
     def find_people(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every person found in ``rgb`` [H, W, 3] uint8 as (keypoints [33, 3], mask [H, W]), in order of
-        detection (the most prominent first)."""
+        detection (the most prominent first). The first person is detected at full resolution; the
+        search for more runs on a copy at most :data:`SEARCH_SIDE` pixels across (mediapipe works at
+        256² inside, and blanking a large photo costs more than the detection)."""
         import cv2
 
-        image = rgb.copy()
-        people = []
+        height, width = rgb.shape[:2]
+        scale = min(1.0, SEARCH_SIDE / max(height, width))
+        small = (cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+                            interpolation=cv2.INTER_AREA) if scale < 1 else rgb.copy())
+        people: list[tuple[np.ndarray, np.ndarray]] = []
         for _ in range(MAX_PEOPLE):
-            found = self._run_pose(image)
+            found = self._run_pose(rgb if not people else small)
             if found is None:
                 break
             keypoints, mask = found
+            if people and scale < 1:  # back to full resolution
+                keypoints = keypoints * np.array([1 / scale, 1 / scale, 1], np.float32)
+                mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
             if (mask > 0.5).mean() < _MIN_MASK_FRACTION:
                 break
-            people.append(found)
-            blank = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
-            visible = keypoints[keypoints[:, 2] > VISIBLE, :2]
+            people.append((keypoints, mask))
+            search_mask = cv2.resize(mask, small.shape[1::-1], interpolation=cv2.INTER_AREA) if scale < 1 else mask
+            kernel = max(3, round(15 * scale))
+            blank = cv2.dilate((search_mask > 0.5).astype(np.uint8), np.ones((kernel, kernel), np.uint8)) > 0
+            visible = keypoints[keypoints[:, 2] > VISIBLE, :2] * scale
             if len(visible):  # the box of the visible keypoints (not of the mask: neighbours may touch it)
                 (x0, y0), (x1, y1) = visible.min(0).astype(int), visible.max(0).astype(int)
                 pad = int(0.1 * max(x1 - x0, y1 - y0))
                 blank[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = True
             if blank.all():
                 break
-            image[blank] = image[~blank].mean(0).astype(np.uint8)
+            small[blank] = small[~blank].mean(0).astype(np.uint8)
         return people
 
     def hands_and_face(self, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:

@@ -149,3 +149,25 @@ def test_bench_fit_on_synthetic_people_meets_the_accuracy_targets(tmp_path):
     assert summary["fitted"] == 4, summary
     assert summary["mean_pa_mpjpe_mm"] <= 60 and summary["mean_keypoint_error"] <= 0.02
     assert summary["mean_silhouette_iou"] >= 0.85, summary
+
+
+def test_synth_train_and_eval_end_to_end(tmp_path):
+    data, model = tmp_path / "data", tmp_path / "model"
+    result = run("synth", str(data), "--train", "3", "--heldout", "2", "--size", "48", "--points", "300")
+    assert result.returncode == 0, result.stderr
+    assert "3 training and 2 held-out people" in result.stdout
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps({"model": {"image_size": 48, "channels": [8, 8, 16, 16], "dim": 16, "heads": 2,
+                                            "layers": 1},
+                                  "train": {"steps": 4, "batch": 2, "warmup": 1, "eval_every": 2, "log_every": 1}}))
+    result = run("train", "--data", str(data), "-o", str(model), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "step 4/4" in result.stdout and (model / "model.safetensors").is_file()
+    report = tmp_path / "eval.json"
+    result = run("eval", "synthetic", "--model", str(model), "--data", str(data), "--views", "4", "-o", str(report))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(report.read_text())["summary"]
+    for method in ("network", "baseline", "untrained"):
+        assert set(summary[method]) == {"psnr_input", "psnr_novel", "psnr_back", "ssim_novel"}
+        assert 3 < summary[method]["psnr_novel"] < 60
+    assert run("synth", str(data), "--train", "0", "--heldout", "0").returncode == 2

@@ -31,3 +31,18 @@ def test_mask_iou():
     a[:2] = 1
     b[1:3] = 1
     assert mask_iou(a, b) == 4 / 12
+
+
+def test_ssim_is_one_for_equal_images_and_drops_with_noise():
+    from core.metrics import ssim
+
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(32, 32, 3, generator=g)
+    assert abs(ssim(image, image) - 1.0) < 1e-5
+    noisy = (image + 0.2 * torch.randn(32, 32, 3, generator=g)).clamp(0, 1)
+    assert ssim(noisy, image) < 0.9
+    mask = torch.zeros(32, 32)
+    mask[:, :16] = 1
+    half = image.clone()
+    half[:, 16:] = 0  # damage only outside the mask
+    assert ssim(half, image, mask) > ssim(half, image)

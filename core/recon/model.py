@@ -1,0 +1,154 @@
+"""The reconstruction network: body-anchored query points read the photo and predict Gaussians.
+
+LHM's idea sized for a CPU (DESIGN §8). Per query point (canonical body surface, P points shared by
+every person) the token is built from
+
+* Fourier features of its canonical position (T-pose, metres),
+* the photo's colour and CNN features sampled at its posed projection, and the same at the
+  projections of its front/back and left/right partners (so a stripe seen on the front can be
+  copied, not averaged, to the back),
+* its visibility in the photo and facing term (normal · direction to the camera), the partners' too,
+* a learned embedding of its body part (:mod:`core.body.parts`).
+
+Farthest-point anchor tokens (the mean of their points' tokens) and the photo's 8×8 image tokens
+go through a transformer; each point reads back its three nearest anchors (inverse-distance
+weights) and decodes colour (sigmoid RGB, the unlit albedo), an outward offset (metres, ±5 cm),
+log-scales, a rotation (wxyz) and an opacity logit.
+
+Shapes: B people, P points, A anchors, S × S photo.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+NUM_PARTS = 16
+MAX_OFFSET = 0.05  # metres
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Network sizes (JSON-serialisable)."""
+
+    image_size: int = 128
+    channels: tuple[int, int, int, int] = (16, 32, 64, 96)  # CNN stages, each halving the resolution
+    dim: int = 96  # token width
+    heads: int = 4
+    layers: int = 3
+    fourier: int = 6  # frequencies per axis
+    part_dim: int = 16
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "channels" in known:
+            known["channels"] = tuple(int(c) for c in known["channels"])
+        return cls(**known)
+
+
+@dataclass
+class Prediction:
+    """Per-point outputs [B, P, …]."""
+
+    colour: torch.Tensor  # [B, P, 3] in (0, 1)
+    offset: torch.Tensor  # [B, P] metres along the normal
+    log_scale: torch.Tensor  # [B, P, 3]
+    rotation: torch.Tensor  # [B, P, 4] wxyz, unit
+    opacity_logit: torch.Tensor  # [B, P]
+
+
+def fourier_features(positions: torch.Tensor, frequencies: int) -> torch.Tensor:
+    """[..., 3] metres → [..., 6 · frequencies] sines and cosines at 2^k · π (k < frequencies)."""
+    scales = (2.0 ** torch.arange(frequencies, dtype=positions.dtype, device=positions.device)) * math.pi
+    angles = positions[..., None] * scales  # [..., 3, F]
+    return torch.cat([angles.sin(), angles.cos()], -1).flatten(-2)
+
+
+def _stage(inputs: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, stride=2, padding=1), nn.GELU(),
+                         nn.Conv2d(outputs, outputs, 3, padding=1), nn.GroupNorm(4, outputs), nn.GELU())
+
+
+def sample_image(features: torch.Tensor, uv: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinear samples [B, P, C] of ``features`` [B, C, h, w] at pixels ``uv`` [B, P, 2] of an
+    ``size``² photo (pixel centres at +0.5; outside: zeros)."""
+    grid = (uv / size * 2 - 1)[:, :, None]  # [B, P, 1, 2]
+    sampled = nn.functional.grid_sample(features, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return sampled[..., 0].transpose(1, 2)
+
+
+class ReconstructionNet(nn.Module):
+    """Photo + body (query points posed and projected) → per-point Gaussian parameters."""
+
+    def __init__(self, config: ModelConfig, neighbours: torch.Tensor, weights: torch.Tensor, mirror: torch.Tensor,
+                 opposite: torch.Tensor, parts: torch.Tensor, anchors: int) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.register_buffer("neighbours", neighbours.long(), persistent=False)  # [P, 3]
+        self.register_buffer("neighbour_weights", weights.float(), persistent=False)  # [P, 3]
+        self.register_buffer("mirror", mirror.long(), persistent=False)  # [P] left/right partner
+        self.register_buffer("opposite", opposite.long(), persistent=False)  # [P] front/back partner
+        self.register_buffer("parts", parts.long(), persistent=False)  # [P]
+        self.anchors = anchors
+        self.stages = nn.ModuleList([_stage(4, c[0]), _stage(c[0], c[1]), _stage(c[1], c[2]), _stage(c[2], c[3])])
+        sampled = 3 + c[1] + c[2]  # pixel colour + stage-2 and stage-3 features
+        point_in = 6 * config.fourier + 3 * (sampled + 2) + config.part_dim
+        self.part_embedding = nn.Embedding(NUM_PARTS, config.part_dim)
+        self.point_mlp = nn.Sequential(nn.Linear(point_in, config.dim), nn.GELU(), nn.Linear(config.dim, config.dim))
+        tokens = (config.image_size // 16) ** 2
+        self.image_proj = nn.Linear(c[3], config.dim)
+        self.image_position = nn.Parameter(torch.zeros(tokens, config.dim))
+        self.anchor_type = nn.Parameter(torch.zeros(config.dim))
+        layer = nn.TransformerEncoderLayer(config.dim, config.heads, 2 * config.dim, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.decoder = nn.Sequential(nn.Linear(2 * config.dim, config.dim), nn.GELU(), nn.Linear(config.dim, 12))
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor, canonical: torch.Tensor, uv: torch.Tensor,
+                visible: torch.Tensor, facing: torch.Tensor, points: torch.Tensor | None = None) -> Prediction:
+        """image [B, 3, S, S] in [0, 1], mask [B, 1, S, S], canonical [B, P, 3] metres, uv [B, P, 2]
+        pixels, visible [B, P] in {0, 1}, facing [B, P] in [−1, 1]. ``points`` [p] predicts only
+        those query points (training on a random subset per step; anchors then pool that subset)."""
+        size = image.shape[-1]
+        x = torch.cat([image, mask], 1)
+        maps = []
+        for stage in self.stages:
+            x = stage(x)
+            maps.append(x)
+        chosen = torch.arange(uv.shape[1], device=uv.device) if points is None else points
+
+        def look(index: torch.Tensor) -> torch.Tensor:  # what the photo says at these points
+            at, seen = uv[:, index], visible[:, index, None]
+            pixel = torch.cat([sample_image(image, at, size), sample_image(maps[1], at, size),
+                               sample_image(maps[2], at, size)], -1) * seen
+            return torch.cat([pixel, seen, facing[:, index, None]], -1)
+
+        parts = self.part_embedding(self.parts[chosen]).expand(image.shape[0], -1, -1)
+        tokens = self.point_mlp(torch.cat([fourier_features(canonical[:, chosen], self.config.fourier), look(chosen),
+                                           look(self.opposite[chosen]), look(self.mirror[chosen]), parts], -1))
+        # anchors: the mean of the tokens whose nearest anchor they are
+        neighbours, weights = self.neighbours[chosen], self.neighbour_weights[chosen]
+        nearest = neighbours[:, 0]
+        count = torch.zeros(self.anchors, dtype=tokens.dtype, device=tokens.device).index_add_(
+            0, nearest, torch.ones_like(nearest, dtype=tokens.dtype)).clamp_min(1.0)
+        anchor_tokens = torch.zeros(tokens.shape[0], self.anchors, tokens.shape[2], dtype=tokens.dtype,
+                                    device=tokens.device).index_add_(1, nearest, tokens) / count[:, None]
+        image_tokens = self.image_proj(maps[3].flatten(2).transpose(1, 2)) + self.image_position
+        fused = self.transformer(torch.cat([anchor_tokens + self.anchor_type, image_tokens], 1))[:, : self.anchors]
+        read = (fused[:, neighbours] * weights[..., None]).sum(2)  # [B, p, dim]
+        out = self.decoder(torch.cat([tokens, read], -1))
+        rotation = nn.functional.normalize(out[..., 7:11] + torch.tensor([1.0, 0, 0, 0], device=out.device), dim=-1)
+        return Prediction(colour=torch.sigmoid(out[..., :3]), offset=MAX_OFFSET * torch.tanh(out[..., 3]),
+                          log_scale=out[..., 4:7] - 5.0, rotation=rotation, opacity_logit=out[..., 11] + 3.0)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,69 @@
+"""Rendering per-query-point colours on the posed body from any camera (previews and evaluation).
+
+The query points are sparse (thousands), so the surface is splatted densely (stratified samples)
+and each sample takes the colour and offset of its nearest query point in canonical space; the
+splats are flat discs in the surface (σ ≈ 0.6 sample spacings) rendered with ``core.render``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from core.avatar.binding import mesh_area, sample_surface
+from core.body.model import BodyModel
+from core.camera import look_at
+from core.render.rasterize import rasterize
+from core.rotations import rotmat_to_quat
+from core.train.dataset import QueryPoints
+from core.train.synthetic import surface_points
+
+
+class SurfacePainter:
+    """Dense splats of one body (``canonical`` T-pose and ``posed`` vertices [V, 3]) coloured from query points."""
+
+    def __init__(self, body: BodyModel, query: QueryPoints, canonical: torch.Tensor, posed: torch.Tensor,
+                 samples: int = 20000) -> None:
+        _, triangles, barycentric = sample_surface(canonical, body.faces, samples, seed=2, stratified=True)
+        rest, _ = surface_points(body, canonical, triangles, barycentric)
+        anchors, _ = surface_points(body, canonical, query.triangles, query.barycentric)
+        self.nearest = torch.cat([torch.cdist(chunk, anchors).argmin(1) for chunk in rest.split(4096)])
+        self.means, frames = surface_points(body, posed, triangles, barycentric)
+        self.normals = frames[..., 2]
+        self.quats = rotmat_to_quat(frames)
+        spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / samples)
+        self.scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(samples, 3).contiguous()
+
+    def render(self, colours: torch.Tensor, offsets: torch.Tensor | None, viewmats: torch.Tensor, K: torch.Tensor,
+               size: int, background: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images [C, size, size, 3] and alphas [C, size, size] of the body painted with query-point
+        ``colours`` [P, 3] (and outward ``offsets`` [P] metres) from ``viewmats`` [C, 4, 4], ``K`` [3, 3]."""
+        means = self.means if offsets is None else self.means + offsets[self.nearest, None] * self.normals
+        with torch.no_grad():
+            image, alpha, _ = rasterize(
+                means, self.quats, self.scales, torch.full((len(means),), 0.99), colours[self.nearest].float(),
+                viewmats.float(), K.float().expand(len(viewmats), 3, 3).contiguous(), size, size, near_plane=0.05,
+                backgrounds=torch.full((len(viewmats), 3), background))
+        return image.clamp(0, 1), alpha[..., 0]
+
+
+def orbit_cameras(target: np.ndarray, distance: float, count: int, elevation_deg: float = 5.0,
+                  start_deg: float = 0.0) -> torch.Tensor:
+    """``count`` world-to-camera matrices [C, 4, 4] evenly around ``target`` (metres, Y up); azimuth 0
+    looks at a body facing +Z from its front."""
+    views = []
+    for i in range(count):
+        azimuth = math.radians(start_deg + 360.0 * i / count)
+        elevation = math.radians(elevation_deg)
+        eye = np.asarray(target) + distance * np.array([math.sin(azimuth) * math.cos(elevation), math.sin(elevation),
+                                                         math.cos(azimuth) * math.cos(elevation)])
+        views.append(look_at(eye, target))
+    return torch.tensor(np.stack(views), dtype=torch.float32)
+
+
+def psnr(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:
+    """PSNR (dB) of images [..., H, W, 3] inside ``mask`` [..., H, W] (values in [0, 1])."""
+    error = ((image - truth).square().mean(-1) * mask).sum() / mask.sum().clamp_min(1)
+    return float(-10 * torch.log10(error.clamp_min(1e-10)))

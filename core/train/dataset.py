@@ -1,0 +1,191 @@
+"""The synthetic training set on disk: rendered input photos plus per-query-point ground truth.
+
+Layout of a dataset folder (all arrays NumPy ``.npz`` without pickles, written atomically)::
+
+    manifest.json            {"format": "avatarium-synthetic", "version": 1, "body_model": "anny",
+                              "size": S, "points": P, "seed": s, "splits": {"train": n, "heldout": m},
+                              "shard_size": k}
+    query.npz                the query points shared by every subject (see QueryPoints)
+    train-0000.npz …         k subjects per shard, arrays stacked on the first axis:
+    heldout-0000.npz …         image [k, S, S, 3] uint8 (the input photo), mask [k, S, S] uint8,
+                               K [k, 3, 3], shape [k, 6], pose [k, 55, 3], root [k, 3] (world frame,
+                               camera at the origin looking down −Z), canonical [k, P, 3] (T-pose
+                               positions of the query points, metres), uv [k, P, 2] (their posed
+                               projection, input pixels), visible [k, P] uint8, facing [k, P] float16
+                               (normal · direction to the camera), albedo [k, P, 3] uint8 (unlit
+                               ground-truth colour), offset [k, P] float16 (ground-truth outward
+                               offset, metres), seed [k] int64
+
+Subject ``i`` of split ``train`` is drawn from ``default_rng([seed, 0, i])``, of ``heldout`` from
+``default_rng([seed, 1, i])``: the held-out people are never generated for training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.avatar.binding import sample_surface
+from core.body.model import BodyModel
+from core.body.parts import vertex_parts
+from core.io.atomic import atomic_path, write_bytes_atomic
+from core.train.garments import dress
+from core.train.synthetic import canonical_body, render_person, surface_points
+
+FORMAT = "avatarium-synthetic"
+VERSION = 1
+SPLITS = {"train": 0, "heldout": 1}
+_SUBJECT_KEYS = ("image", "mask", "K", "shape", "pose", "root", "canonical", "uv", "visible", "facing", "albedo",
+                 "offset", "seed")
+
+
+class DatasetError(ValueError):
+    """A dataset folder is missing, incomplete or not ours; the message says which file."""
+
+
+@dataclass(frozen=True)
+class QueryPoints:
+    """Points on the body surface where the network predicts Gaussians (same for every subject)."""
+
+    triangles: torch.Tensor  # [P] int64 triangle of the body mesh
+    barycentric: torch.Tensor  # [P, 3] float32
+    parts: torch.Tensor  # [P] int64 body part (core.body.parts)
+    mirror: torch.Tensor  # [P] int64 the query point nearest the left/right mirror image of each
+    opposite: torch.Tensor  # [P] int64 the query point nearest the front/back mirror image (its body part's
+    #                         mid-plane), e.g. the back of the chest for a point on its front
+    anchors: torch.Tensor  # [A] int64 farthest-point subset (the transformer's body tokens)
+    neighbours: torch.Tensor  # [P, 3] int64 the three nearest anchors of each point (indices into anchors)
+    weights: torch.Tensor  # [P, 3] float32 inverse-distance weights of those anchors (rows sum to 1)
+
+    _KEYS = ("triangles", "barycentric", "parts", "mirror", "opposite", "anchors", "neighbours", "weights")
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+            np.savez(stream, **{k: getattr(self, k).numpy() for k in self._KEYS})
+
+    @classmethod
+    def load(cls, path: Path) -> QueryPoints:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(**{k: torch.from_numpy(data[k].copy()) for k in cls._KEYS})
+        except (OSError, KeyError, ValueError) as exc:
+            raise DatasetError(f"{path} is not a query-point file ({exc})") from None
+
+
+def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:
+    """Indices [count] of a farthest-point subset of ``points`` [N, 3] (starting from index 0)."""
+    chosen = torch.zeros(count, dtype=torch.int64)
+    distance = (points - points[0]).square().sum(1)
+    for i in range(1, count):
+        chosen[i] = torch.argmax(distance)
+        distance = torch.minimum(distance, (points - points[chosen[i]]).square().sum(1))
+    return chosen
+
+
+def query_points(body: BodyModel, count: int = 6000, anchors: int = 384, seed: int = 0) -> QueryPoints:
+    """``count`` stratified surface points of ``body``'s default T-pose body, their parts, left/right
+    and front/back partners and ``anchors`` farthest-point anchors."""
+    canonical, _ = canonical_body(body, body.default_shape()[0].numpy())
+    _, triangles, barycentric = sample_surface(canonical, body.faces, count, seed=seed, stratified=True)
+    positions, _ = surface_points(body, canonical, triangles, barycentric)
+    parts = vertex_parts(body)[body.faces[triangles, barycentric.argmax(1)]]
+
+    def nearest(targets: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.cdist(chunk, positions).argmin(1) for chunk in targets.split(1024)])
+
+    mirror = nearest(positions * torch.tensor([-1.0, 1.0, 1.0]))
+    centre = torch.zeros(16).index_add_(0, parts, positions[:, 2]) / torch.bincount(parts, minlength=16).clamp_min(1)
+    flipped = positions.clone()
+    flipped[:, 2] = 2 * centre[parts] - positions[:, 2]
+    opposite = nearest(flipped)
+    anchor_ids = farthest_points(positions, anchors)
+    distance, neighbours = torch.cdist(positions, positions[anchor_ids]).topk(3, dim=1, largest=False)
+    inverse = 1.0 / (distance + 1e-3)
+    return QueryPoints(triangles, barycentric, parts, mirror, opposite, anchor_ids, neighbours,
+                       inverse / inverse.sum(1, True))
+
+
+def make_subject(body: BodyModel, query: QueryPoints, rng: np.random.Generator, size: int = 128,
+                 splats: int = 20000) -> dict[str, np.ndarray]:
+    """One synthetic person: the rendered photo and the ground truth at the query points."""
+    person = render_person(body, rng, size=size, splats=splats)
+    canonical, joints = canonical_body(body, person.shape)
+    rest_points, rest_frames = surface_points(body, canonical, query.triangles, query.barycentric)
+    albedo, offset = dress(person.outfit, rest_points.numpy(), rest_frames[..., 2].numpy(), query.parts.numpy(),
+                           joints.numpy())
+    posed, frames = surface_points(body, torch.tensor(person.vertices), query.triangles, query.barycentric)
+    camera = posed.numpy() * np.array([1.0, -1.0, -1.0])  # CAMERA_VIEWMAT
+    depth = np.maximum(camera[:, 2], 1e-6)
+    uv = camera[:, :2] / depth[:, None] * np.diag(person.K)[:2] + person.K[:2, 2]
+    px = np.clip(uv.astype(int), 0, size - 1)
+    rendered = person.depth[px[:, 1], px[:, 0]]
+    inside = (uv >= 0).all(1) & (uv < size).all(1)
+    visible = inside & (rendered > 0) & (depth <= rendered + 0.03)
+    to_camera = -posed.numpy() / np.linalg.norm(posed.numpy(), axis=1, keepdims=True)
+    facing = (frames[..., 2].numpy() * to_camera).sum(1)
+    return {
+        "image": person.rgb, "mask": (np.clip(person.mask, 0, 1) * 255 + 0.5).astype(np.uint8),
+        "K": person.K.astype(np.float32), "shape": person.shape, "pose": person.pose, "root": person.root,
+        "canonical": rest_points.numpy().astype(np.float32), "uv": uv.astype(np.float32),
+        "visible": visible.astype(np.uint8), "facing": facing.astype(np.float16),
+        "albedo": (albedo * 255 + 0.5).astype(np.uint8), "offset": offset.astype(np.float16),
+    }
+
+
+def generate(folder: str | os.PathLike[str], body: BodyModel, train: int, heldout: int, size: int = 128,
+             points: int = 6000, seed: int = 0, shard_size: int = 100,
+             progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write a dataset (layout in the module docstring) of ``train`` + ``heldout`` subjects."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    query = query_points(body, points)
+    query.save(folder / "query.npz")
+    done, total = 0, train + heldout
+    for split, count in (("train", train), ("heldout", heldout)):
+        for shard, start in enumerate(range(0, count, shard_size)):
+            subjects = []
+            for i in range(start, min(count, start + shard_size)):
+                subject = make_subject(body, query, np.random.default_rng([seed, SPLITS[split], i]), size)
+                subject["seed"] = np.int64(i)
+                subjects.append(subject)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            with atomic_path(folder / f"{split}-{shard:04d}.npz") as tmp, open(tmp, "wb") as stream:
+                np.savez(stream, **{k: np.stack([s[k] for s in subjects]) for k in _SUBJECT_KEYS})
+    manifest = {"format": FORMAT, "version": VERSION, "body_model": body.name, "size": size, "points": points,
+                "seed": seed, "splits": {"train": train, "heldout": heldout}, "shard_size": shard_size}
+    write_bytes_atomic(folder / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
+    return folder
+
+
+def load_split(folder: str | os.PathLike[str], split: str) -> tuple[dict, QueryPoints, dict[str, np.ndarray]]:
+    """(manifest, query points, every subject's arrays of ``split`` concatenated) of a dataset folder."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{folder} is not a synthetic dataset (manifest.json: {exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise DatasetError(f"{folder}/manifest.json is not a version-{VERSION} Avatarium synthetic dataset")
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split '{split}' (train or heldout)")
+    shards = sorted(folder.glob(f"{split}-*.npz"))
+    if not shards and manifest["splits"].get(split, 0) > 0:
+        raise DatasetError(f"{folder} has no {split} shards")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in _SUBJECT_KEYS}
+    for shard in shards:
+        with np.load(shard, allow_pickle=False) as data:
+            missing = [k for k in _SUBJECT_KEYS if k not in data]
+            if missing:
+                raise DatasetError(f"{shard.name} lacks {', '.join(missing)}")
+            for k in _SUBJECT_KEYS:
+                parts[k].append(data[k])
+    arrays = {k: np.concatenate(v) if v else np.zeros((0,)) for k, v in parts.items()}
+    return manifest, QueryPoints.load(folder / "query.npz"), arrays

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from core.recon.model import ModelConfig
+from core.train.dataset import generate
+from core.train.train import TrainConfig, TrainingError, load_config, train
+
+TINY = ModelConfig(image_size=48, channels=(8, 16, 16, 32), dim=32, heads=2, layers=1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory, anny_body):
+    return generate(tmp_path_factory.mktemp("data"), anny_body, train=4, heldout=2, size=48, points=300)
+
+
+def test_train_checkpoints_evaluates_and_resumes(tmp_path, data):
+    config = TrainConfig(steps=6, batch=2, warmup=2, eval_every=3, log_every=1)
+    first = train(data, tmp_path, TINY, config, log=lambda _: None)
+    assert set(first) == {"psnr_all", "psnr_hidden", "psnr_baseline_all", "psnr_baseline_hidden"}
+    meta = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert meta["step"] == 6 and meta["model"]["dim"] == 32
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines if "colour" in r] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in lines if "eval" in r] == [3, 6]
+    more = TrainConfig(steps=9, batch=2, warmup=2, eval_every=3, log_every=1)
+    train(data, tmp_path, TINY, more, resume=True, log=lambda _: None)
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 9
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps[-1] == 9 and 7 in steps  # continued from step 6
+
+
+def test_loss_falls_when_overfitting(tmp_path, data):
+    train(data, tmp_path, TINY, TrainConfig(steps=60, batch=4, warmup=5, learning_rate=3e-3, eval_every=60,
+                                            log_every=1), log=lambda _: None)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    colour = [r["colour"] for r in rows if "colour" in r]
+    assert sum(colour[-10:]) < 0.6 * sum(colour[:10])
+
+
+def test_config_and_size_errors(tmp_path, data):
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(TrainingError, match="cannot read the training config"):
+        load_config(tmp_path / "bad.json")
+    with pytest.raises(TrainingError, match="expects 128²"):
+        train(data, tmp_path / "out", ModelConfig(), TrainConfig(steps=1), log=lambda _: None)
+    with pytest.raises(TrainingError, match="cannot resume"):
+        train(data, tmp_path / "fresh", TINY, TrainConfig(steps=1), resume=True, log=lambda _: None)
+
+
+def test_two_gloo_processes_train_in_step(tmp_path, data):
+    from core.train.distributed import launch
+
+    config = TrainConfig(steps=4, batch=2, warmup=1, eval_every=100, log_every=1)
+    launch(2, data, tmp_path, TINY, config)
+    meta = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert meta["step"] == 4
+    assert meta["evaluation"]["processes"] == 2 and meta["evaluation"]["ranks_identical"] is True
+    single = tmp_path / "single"
+    train(data, single, TINY, config, log=lambda _: None)  # one process, same seed: different batches
+    from safetensors.torch import load_file
+
+    assert any(not (a == b).all() for a, b in zip(load_file(str(tmp_path / "model.safetensors")).values(),
+                                                   load_file(str(single / "model.safetensors")).values(), strict=True))
