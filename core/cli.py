@@ -232,6 +232,17 @@ def _cmd_eval_synthetic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_onnx(args: argparse.Namespace) -> int:
+    from core.recon.onnx_runtime import export_onnx
+
+    if Path(args.output).suffix.lower() != ".onnx":
+        print("avatarium: the exported network is written as .onnx", file=sys.stderr)
+        return 2
+    target = export_onnx(args.model, args.output)
+    print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -356,6 +367,22 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_recon(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.recon import bench_recon
+    from core.resources import resource_path
+
+    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    results = bench_recon(model, [Path(p) for p in args.photos], repeats=args.repeats, progress=_counter("photos"))
+    target = write_report(args.output, "recon", results)
+    if results["summary"]:
+        print(f"network inference (inputs + forward): torch {results['summary']['median_torch_s']:.3f} s, "
+              f"onnxruntime {results['summary']['median_onnxruntime_s']:.3f} s (medians); peak memory "
+              f"{results['peak_rss_gb']:.2f} GB")
+    print(f"Wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
@@ -443,6 +470,11 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("-o", "--output", default="eval-synthetic.json", help="JSON report path")
     synthetic.set_defaults(func=_cmd_eval_synthetic)
 
+    onnx = sub.add_parser("export-onnx", help="export a trained network to ONNX (runs with onnxruntime)")
+    onnx.add_argument("model", help="network folder (model.safetensors, checkpoint.json, query.npz)")
+    onnx.add_argument("-o", "--output", required=True, help=".onnx file to write")
+    onnx.set_defaults(func=_cmd_export_onnx)
+
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)
 
@@ -478,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
     fit_bench.add_argument("-o", "--output", default="bench-fit.json", help="JSON report path")
     fit_bench.set_defaults(func=_cmd_bench_fit)
+    recon_bench = bench_sub.add_parser("recon", help="network inference time (torch, onnxruntime) and memory")
+    recon_bench.add_argument("photos", nargs="+", help="photos to reconstruct (detection and fit are not timed)")
+    recon_bench.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
+    recon_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per photo")
+    recon_bench.add_argument("-o", "--output", default="bench-recon.json", help="JSON report path")
+    recon_bench.set_defaults(func=_cmd_bench_recon)
     return parser
 
 

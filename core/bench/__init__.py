@@ -31,6 +31,13 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def peak_rss_gb() -> float:
+    """This process's peak resident memory so far, GB (Linux reports kilobytes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
 def write_report(path: str | os.PathLike[str], name: str, results: dict[str, Any]) -> Path:
     """Write ``{"benchmark": name, "machine": …, **results}`` as JSON to ``path`` atomically."""
     report = {"benchmark": name, "machine": machine_info(), **results}

@@ -110,15 +110,23 @@ def load_network(folder: str | os.PathLike[str]) -> tuple[ReconstructionNet, Que
 
 
 class Reconstructor:
-    """A loaded network; call it with a photo's RGB, the person observation and the body fit."""
+    """A loaded network; call it with a photo's RGB, the person observation and the body fit.
+    ``onnx`` (a file from :func:`core.recon.onnx_runtime.export_onnx` of the same folder) runs the
+    network with onnxruntime instead of torch."""
 
-    def __init__(self, folder: str | os.PathLike[str], body: BodyModel) -> None:
+    def __init__(self, folder: str | os.PathLike[str], body: BodyModel, onnx: str | os.PathLike[str] | None = None
+                 ) -> None:
         self.model, self.query, self.meta = load_network(folder)
         self.body = body
+        self.runner = self.model
+        if onnx is not None:
+            from core.recon.onnx_runtime import OnnxNetwork
+
+            self.runner = OnnxNetwork(onnx, threads=torch.get_num_threads())
 
     def __call__(self, rgb: np.ndarray, observation: PersonObservation, fit: BodyFit
                  ) -> tuple[PersonInputs, Prediction]:
         inputs = person_inputs(self.body, self.query, fit, rgb, observation, self.model.config.image_size)
         with torch.no_grad():
-            prediction = self.model(**inputs.tensors)
+            prediction = self.runner(**inputs.tensors)
         return inputs, prediction

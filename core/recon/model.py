@@ -138,10 +138,12 @@ class ReconstructionNet(nn.Module):
         # anchors: the mean of the tokens whose nearest anchor they are
         neighbours, weights = self.neighbours[chosen], self.neighbour_weights[chosen]
         nearest = neighbours[:, 0]
-        count = torch.zeros(self.anchors, dtype=tokens.dtype, device=tokens.device).index_add_(
+        count = torch.zeros(self.anchors, dtype=tokens.dtype, device=tokens.device).scatter_add(
             0, nearest, torch.ones_like(nearest, dtype=tokens.dtype)).clamp_min(1.0)
+        # scatter_add (not index_add_) so the graph exports to ONNX (ScatterElements, reduction "add")
         anchor_tokens = torch.zeros(tokens.shape[0], self.anchors, tokens.shape[2], dtype=tokens.dtype,
-                                    device=tokens.device).index_add_(1, nearest, tokens) / count[:, None]
+                                    device=tokens.device).scatter_add(1, nearest[None, :, None].expand_as(tokens),
+                                                                      tokens) / count[:, None]
         image_tokens = self.image_proj(maps[3].flatten(2).transpose(1, 2)) + self.image_position
         fused = self.transformer(torch.cat([anchor_tokens + self.anchor_type, image_tokens], 1))[:, : self.anchors]
         read = (fused[:, neighbours] * weights[..., None]).sum(2)  # [B, p, dim]

@@ -6,7 +6,7 @@ import torch
 
 from core.fit.result import BodyFit
 from core.recon.infer import ModelError, Reconstructor, person_inputs, visible_points
-from core.train.dataset import generate, query_points
+from core.train.dataset import query_points
 from core.train.synthetic import render_person
 
 
@@ -35,14 +35,10 @@ def test_person_inputs_match_the_photo(anny_body):
     assert float((t["facing"][0, seen] > -0.1).float().mean()) > 0.9  # (grazing points at the outline aside)
 
 
-def test_reconstructor_loads_a_trained_folder(tmp_path, anny_body):
-    from core.recon.model import ModelConfig
-    from core.train.train import TrainConfig, train
+def test_reconstructor_loads_a_trained_folder(tmp_path, anny_body, tiny_model):
+    import shutil
 
-    data = generate(tmp_path / "data", anny_body, train=2, heldout=1, size=48, points=300)
-    model = tmp_path / "model"
-    train(data, model, ModelConfig(image_size=48, channels=(8, 8, 16, 16), dim=16, heads=2, layers=1),
-          TrainConfig(steps=2, batch=2, warmup=1, eval_every=2), log=lambda _: None)
+    model = shutil.copytree(tiny_model[0], tmp_path / "model")
     reconstructor = Reconstructor(model, anny_body)
     assert reconstructor.model.config.dim == 16 and len(reconstructor.query.triangles) == 300
     assert json.loads((model / "checkpoint.json").read_text())["step"] == 2

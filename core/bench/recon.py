@@ -1,0 +1,52 @@
+"""``avatarium bench recon``: time and peak memory of the network's inference on photos.
+
+Per photo (detection and body fit done first, not timed): the network's inputs (person crop, query
+points posed and projected, z-buffer visibility) and one forward pass, with torch and with
+onnxruntime, as medians of a few repetitions.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from core.bench import peak_rss_gb
+
+
+def bench_recon(model: str | Path, photos: Sequence[Path], repeats: int = 3,
+                progress: Callable[[int, int], None] | None = None) -> dict:
+    from core.body.anny_body import AnnyBody
+    from core.camera import frame_person
+    from core.detect.person import PersonDetector
+    from core.fit.fit_body import fit_body
+    from core.io.images import load_image
+    from core.recon.infer import Reconstructor
+    from core.recon.onnx_runtime import export_onnx
+
+    body = AnnyBody()
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = export_onnx(model, Path(tmp) / "net.onnx")
+        runners = {"torch": Reconstructor(model, body), "onnxruntime": Reconstructor(model, body, onnx=onnx_path)}
+        rows = []
+        with PersonDetector() as detector:
+            for i, path in enumerate(photos):
+                photo = load_image(path)
+                observation = detector.observe(photo, allow_several=True)
+                fit = fit_body(body, observation, frame_person(photo.rgb, observation.mask, observation.box))
+                row: dict = {"photo": Path(path).name}
+                for name, reconstructor in runners.items():
+                    reconstructor(photo.rgb, observation, fit)  # warm-up
+                    times = []
+                    for _ in range(repeats):
+                        start = time.perf_counter()
+                        reconstructor(photo.rgb, observation, fit)
+                        times.append(time.perf_counter() - start)
+                    row[f"{name}_s"] = statistics.median(times)
+                rows.append(row)
+                if progress is not None:
+                    progress(i + 1, len(photos))
+    summary = {f"median_{k}": statistics.median(r[k] for r in rows) for k in ("torch_s", "onnxruntime_s") if rows}
+    return {"photos": rows, "summary": summary, "peak_rss_gb": peak_rss_gb(), "model": str(model)}
