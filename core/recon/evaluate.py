@@ -36,7 +36,7 @@ def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLik
         raise ValueError("the dataset's query points differ from the model's: evaluate on a dataset made with the "
                          "same body model and point count")
     torch.manual_seed(0)
-    untrained = build_model(model.config, query).eval()
+    untrained = build_model(model.config, query).train(False)
     count = len(arrays["image"]) if limit is None else min(limit, len(arrays["image"]))
     size = arrays["image"].shape[1]
     rows = []

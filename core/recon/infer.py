@@ -106,7 +106,7 @@ def load_network(folder: str | os.PathLike[str]) -> tuple[ReconstructionNet, Que
     query = QueryPoints.load(folder / "query.npz")
     model = build_model(ModelConfig.from_dict(meta.get("model", {})), query)
     load_weights(model, folder / "model.safetensors")
-    return model.eval(), query, meta
+    return model.train(False), query, meta
 
 
 class Reconstructor:

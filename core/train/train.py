@@ -117,7 +117,7 @@ def _psnr(prediction: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> 
 @torch.no_grad()
 def evaluate(model: ReconstructionNet, arrays: dict[str, np.ndarray], query: QueryPoints, batch: int = 8) -> dict:
     """Mean per-person colour PSNR (all points, hidden points) of the network and the mirror baseline."""
-    model.eval()
+    model.train(False)  # inference mode (dropout-free anyway)
     scores: dict[str, list[torch.Tensor]] = {k: [] for k in ("all", "hidden", "baseline_all", "baseline_hidden")}
     for start in range(0, len(arrays["image"]), batch):
         data = batch_tensors(arrays, np.arange(start, min(len(arrays["image"]), start + batch)))

@@ -30,7 +30,7 @@ def test_outputs_have_the_documented_shapes_and_ranges():
 
 
 def test_hidden_points_read_their_partners_pixels():
-    net = _net().eval()
+    net = _net().train(False)
     image, mask, canonical, uv, visible, facing = _inputs(batch=1)
     base = net(image, mask, canonical, uv, visible, facing).colour
     changed = image.clone()
