@@ -134,11 +134,13 @@ class _Problem:
         lo = torch.tensor([p.minimum for p in body.shape_parameters])
         hi = torch.tensor([p.maximum for p in body.shape_parameters])
         self.shape_range = lo, hi
-        self.linear = LinearShape(body, body.default_shape())
+        self.linear: LinearShape | None = None
 
     def relinearise(self, params: dict[str, torch.Tensor]) -> None:
-        """Linearise the body's shape state around the current shape."""
-        self.linear = LinearShape(self.body, self.shape_value(params["shape"].detach())[None])
+        """Linearise the body's shape state around the current shape (unless it already is)."""
+        shape = self.shape_value(params["shape"].detach())[None]
+        if self.linear is None or not torch.equal(self.linear.shape0, shape):
+            self.linear = LinearShape(self.body, shape)
 
     def shape_value(self, logits: torch.Tensor) -> torch.Tensor:
         lo, hi = self.shape_range
@@ -278,6 +280,7 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
                        "the person is larger and facing the camera.")
     problem = _Problem(body, targets, frame, options, constraints)
     params = {k: v.clone().float().requires_grad_(True) for k, v in _initial_params(problem, init).items()}
+    problem.relinearise(params)
     stages = _stages(options, targets, init is not None, problem.locked)
     total = sum(s.iterations for s in stages)
     done = 0
