@@ -243,6 +243,68 @@ def _cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
+RECONSTRUCT_FORMATS = ("ply", "posed", "fit", "preview")
+
+
+def _parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in formats if f not in RECONSTRUCT_FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"formats are {', '.join(RECONSTRUCT_FORMATS)}; got {text!r}")
+    return formats
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from core.detect.person import DetectionError
+    from core.fit.fit_body import FitError
+    from core.io.images import ImageLoadError, load_image
+    from core.io.ply import write_ply
+    from core.io.video import write_image
+    from core.pipeline import Pipeline
+    from core.render.offline import framed_camera, render_image
+    from core.resources import resource_path
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    body = load_body(args.body, args.smplx_dir)
+    failed = []
+    with Pipeline(body, model) as pipeline:
+        for index, name in enumerate(args.photos, 1):
+            print(f"[{index}/{len(args.photos)}] {name}", file=sys.stderr)
+            try:
+                result = pipeline.reconstruct(load_image(name), progress=_stage_progress)
+            except (ImageLoadError, DetectionError, FitError) as exc:
+                print(f"\n  failed: {exc}", file=sys.stderr)
+                failed.append(name)
+                continue
+            stem = out / Path(name).stem
+            posed = result.avatar.posed(body, torch.tensor(result.fit.pose), torch.tensor(result.fit.root))
+            written = []
+            if "ply" in args.formats:
+                write_ply(stem.with_suffix(".ply"), result.avatar.canonical(body))
+                written.append(stem.with_suffix(".ply"))
+            if "posed" in args.formats:
+                write_ply(stem.parent / f"{stem.name}_posed.ply", posed)
+                written.append(stem.parent / f"{stem.name}_posed.ply")
+            if "fit" in args.formats:
+                written.append(result.fit.save(stem.parent / f"{stem.name}_fit.json"))
+            if "preview" in args.formats:
+                views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
+                write_image(stem.parent / f"{stem.name}_preview.png", np.concatenate(views, 1))
+                written.append(stem.parent / f"{stem.name}_preview.png")
+            for warning in result.warnings:
+                print(f"  note: {warning}", file=sys.stderr)
+            print(f"  {result.timings['total']:.1f} s; wrote " + ", ".join(p.name for p in written))
+    print(f"{len(args.photos) - len(failed)} of {len(args.photos)} photo(s) reconstructed into {out.resolve()}")
+    if failed:
+        print("failed: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -474,6 +536,17 @@ def build_parser() -> argparse.ArgumentParser:
     onnx.add_argument("model", help="network folder (model.safetensors, checkpoint.json, query.npz)")
     onnx.add_argument("-o", "--output", required=True, help=".onnx file to write")
     onnx.set_defaults(func=_cmd_export_onnx)
+
+    recon = sub.add_parser("reconstruct", help="photo(s) → avatar: detect, fit, network; write .ply, fit, preview")
+    recon.add_argument("photos", nargs="+", help="photos, one person each (processed in turn)")
+    recon.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
+    recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
+    recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
+                       help="comma-separated: ply (canonical T-pose 3DGS), posed (the photo's pose), fit (body "
+                       "fit JSON), preview (front and back PNG); default all")
+    recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
+    recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    recon.set_defaults(func=_cmd_reconstruct)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)

@@ -21,7 +21,7 @@ from core.io.images import Photo
 LOWER_BODY = (25, 26, 27, 28)
 VISIBLE = 0.5
 MAX_PEOPLE = 6
-SEARCH_SIDE = 512  # pixels across the copy searched for further people
+SEARCH_SIDE = 1024  # pixels across the copy searched for further people (smaller loses small people)
 _MIN_MASK_FRACTION = 0.002
 _CUTOUT_FRACTION = 0.01  # an alpha channel counts as a person mask when this much is transparent
 

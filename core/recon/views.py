@@ -12,9 +12,10 @@ import math
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, sample_surface
+from core.avatar.binding import mesh_area
 from core.body.model import BodyModel
 from core.camera import look_at
+from core.recon.avatar_builder import surface_layout
 from core.render.rasterize import rasterize
 from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
@@ -26,10 +27,7 @@ class SurfacePainter:
 
     def __init__(self, body: BodyModel, query: QueryPoints, canonical: torch.Tensor, posed: torch.Tensor,
                  samples: int = 20000) -> None:
-        _, triangles, barycentric = sample_surface(canonical, body.faces, samples, seed=2, stratified=True)
-        rest, _ = surface_points(body, canonical, triangles, barycentric)
-        anchors, _ = surface_points(body, canonical, query.triangles, query.barycentric)
-        self.nearest = torch.cat([torch.cdist(chunk, anchors).argmin(1) for chunk in rest.split(4096)])
+        triangles, barycentric, self.nearest = surface_layout(body, query, samples)
         self.means, frames = surface_points(body, posed, triangles, barycentric)
         self.normals = frames[..., 2]
         self.quats = rotmat_to_quat(frames)

@@ -49,7 +49,7 @@ class DatasetError(ValueError):
     """A dataset folder is missing, incomplete or not ours; the message says which file."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: tensors do not compare to one bool
 class QueryPoints:
     """Points on the body surface where the network predicts Gaussians (same for every subject)."""
 

@@ -1,0 +1,61 @@
+"""From the network's per-query-point prediction to an :class:`core.avatar.avatar.Avatar`.
+
+The query points are sparse, so the avatar's Gaussians are a dense stratified sampling of the body
+surface; each takes the colour and outward offset of its nearest query point (in the T-pose) and
+lies flat in the surface with σ = 0.6 sample spacings in the plane and 0.1 across it.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+import torch
+
+from core.avatar.avatar import Avatar
+from core.avatar.binding import bind_to_triangles, mesh_area, sample_surface
+from core.body.model import BodyModel
+from core.gaussians import GaussianCloud, rgb_to_sh0
+from core.recon.model import Prediction
+from core.rotations import rotmat_to_quat
+from core.train.dataset import QueryPoints
+from core.train.synthetic import canonical_body, surface_points
+
+OPACITY_LOGIT = 4.6  # opacity 0.99
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[QueryPoints, dict] = weakref.WeakKeyDictionary()
+
+
+def surface_layout(body: BodyModel, query: QueryPoints, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``count`` stratified surface samples (triangle [N], barycentric [N, 3]) and the index [N] of each
+    one's nearest query point, all on the default body's T-pose: they depend on the mesh, not on the
+    person, so they are computed once per (body, query points, count) and cached."""
+    cache = _LAYOUTS.setdefault(query, {})
+    key = (body.name, body.num_vertices, len(body.faces), count)
+    if key not in cache:
+        canonical, _ = canonical_body(body, body.default_shape()[0].numpy())
+        _, triangles, barycentric = sample_surface(canonical, body.faces, count, seed=0, stratified=True)
+        points, _ = surface_points(body, canonical, triangles, barycentric)
+        anchors, _ = surface_points(body, canonical, query.triangles, query.barycentric)
+        nearest = torch.cat([torch.cdist(chunk, anchors).argmin(1) for chunk in points.split(4096)])
+        cache[key] = (triangles, barycentric, nearest)
+    return cache[key]
+
+
+def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, prediction: Prediction,
+                 count: int = 40000) -> Avatar:
+    """``count`` Gaussians on ``body`` of ``shape`` [S] coloured by ``prediction`` (batch of 1)."""
+    triangles, barycentric, nearest = surface_layout(body, query, count)
+    canonical, _ = canonical_body(body, shape)
+    with torch.no_grad():
+        rest = body.rest(torch.tensor(shape)[None]).vertices[0]
+    points, frames = surface_points(body, rest, triangles, barycentric)
+    colour = prediction.colour[0, nearest].float().clamp(0, 1)
+    means = points + prediction.offset[0, nearest, None].float() * frames[..., 2]
+    spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)
+    scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(count, 3)
+    cloud = GaussianCloud(means=means.contiguous(), quats=rotmat_to_quat(frames), log_scales=scales.log().contiguous(),
+                          opacity_logits=torch.full((count,), OPACITY_LOGIT), sh=rgb_to_sh0(colour)[:, None, :])
+    return Avatar(cloud, bind_to_triangles(triangles, barycentric, body), body.name, np.asarray(shape, np.float32))
