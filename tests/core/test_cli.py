@@ -171,3 +171,20 @@ def test_synth_train_and_eval_end_to_end(tmp_path):
         assert set(summary[method]) == {"psnr_input", "psnr_novel", "psnr_back", "ssim_novel"}
         assert 3 < summary[method]["psnr_novel"] < 60
     assert run("synth", str(data), "--train", "0", "--heldout", "0").returncode == 2
+
+
+@needs_photos
+def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_model):
+    from plyfile import PlyData
+
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not an image")
+    result = run("reconstruct", str(PHOTOS / "01_pifu_ryota.png"), str(bad), "--model", str(tiny_model[0]),
+                 "-o", str(tmp_path / "out"))
+    assert result.returncode == 1 and "1 of 2 photo(s) reconstructed" in result.stdout
+    assert "broken.jpg" in result.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["01_pifu_ryota.ply", "01_pifu_ryota_fit.json", "01_pifu_ryota_posed.ply",
+                     "01_pifu_ryota_preview.png"]
+    assert PlyData.read(str(tmp_path / "out" / "01_pifu_ryota.ply"))["vertex"].count == 40000
+    assert Image.open(tmp_path / "out" / "01_pifu_ryota_preview.png").size == (768, 384)

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+from plyfile import PlyData
+
+from core.body.parts import PART_INDEX
+from core.io.ply import write_ply
+from core.recon.avatar_builder import build_avatar, surface_layout
+from core.recon.model import Prediction
+from core.train.dataset import query_points
+
+
+@pytest.fixture(scope="module")
+def query(anny_body):
+    return query_points(anny_body, count=500, anchors=16)
+
+
+def _prediction(query, colour_of_part) -> Prediction:
+    count = len(query.triangles)
+    colour = torch.tensor([colour_of_part(int(p)) for p in query.parts], dtype=torch.float32)[None]
+    return Prediction(colour=colour, offset=torch.full((1, count), 0.01), log_scale=torch.zeros(1, count, 3),
+                      rotation=torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), opacity_logit=torch.zeros(1, count))
+
+
+def test_avatar_carries_the_prediction_and_poses(tmp_path, anny_body, query):
+    def red_head(part: int) -> tuple[float, float, float]:
+        return (1.0, 0.0, 0.0) if part == PART_INDEX["head"] else (0.0, 0.0, 1.0)
+
+    shape = np.array([0.3, 0.6, 0.5, 0.7, 0.4, 0.5], np.float32)
+    avatar = build_avatar(anny_body, query, shape, _prediction(query, red_head), count=5000)
+    canonical = avatar.canonical(anny_body)
+    colours = canonical.base_colors()
+    red = colours[:, 0] > 0.9
+    assert 0.03 < float(red.float().mean()) < 0.3
+    assert float(canonical.means[red, 1].mean()) > float(canonical.means[~red, 1].mean()) + 0.4  # red on top
+    zero = avatar.posed(anny_body, torch.zeros(55, 3))
+    torch.testing.assert_close(zero.means, canonical.means)
+    waving = torch.zeros(55, 3)
+    waving[16] = torch.tensor([0.0, 0.0, 1.2])  # left shoulder up
+    raised = avatar.posed(anny_body, waving, torch.tensor([0.0, 0.0, -3.0]))
+    assert float(raised.means[:, 2].mean()) == pytest.approx(float(canonical.means[:, 2].mean()) - 3.0, abs=0.05)
+    write_ply(tmp_path / "avatar.ply", canonical)
+    vertex = PlyData.read(str(tmp_path / "avatar.ply"))["vertex"]
+    assert vertex.count == 5000 and {"f_dc_0", "opacity", "rot_0", "scale_0"} <= set(vertex.data.dtype.names)
+    with pytest.raises(ValueError, match="bound to the anny body"):
+        avatar.posed(type("Other", (), {"name": "smplx"})(), torch.zeros(55, 3))
+
+
+def test_surface_layout_is_cached_per_query(anny_body, query):
+    first = surface_layout(anny_body, query, 3000)
+    assert surface_layout(anny_body, query, 3000) is first
+    triangles, barycentric, nearest = first
+    assert triangles.shape == (3000,) and int(nearest.max()) < len(query.triangles)

@@ -1,0 +1,31 @@
+import time
+
+import pytest
+from photos import PHOTOS, needs_photos
+
+from core.io.images import load_image
+from core.pipeline import Pipeline
+from core.progress import Cancelled, CancelToken
+
+
+@needs_photos
+def test_reconstruct_a_photo_then_cancel_one(anny_body, tiny_model):
+    photo = load_image(PHOTOS / "01_pifu_ryota.png")
+    seen = []
+    with Pipeline(anny_body, tiny_model[0], gaussians=4000) as pipeline:
+        result = pipeline.reconstruct(photo, progress=lambda f, m: seen.append((f, m)))
+        assert len(result.avatar.cloud) == 4000 and result.fit.body_model == "anny"
+        assert set(result.timings) == {"detection", "fit", "network", "avatar", "total"}
+        fractions = [f for f, _ in seen]
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0 and seen[-1][1] == "Avatar ready"
+        token = CancelToken()
+        cancelled_at = []
+
+        def cancel_in_fit(fraction, message):
+            if "Fitting" in message and not cancelled_at:
+                token.cancel()
+                cancelled_at.append(time.perf_counter())
+
+        with pytest.raises(Cancelled):
+            pipeline.reconstruct(photo, progress=cancel_in_fit, cancel=token)
+        assert time.perf_counter() - cancelled_at[0] < 0.5
