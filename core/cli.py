@@ -243,7 +243,7 @@ def _cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
-RECONSTRUCT_FORMATS = ("ply", "posed", "fit", "preview")
+RECONSTRUCT_FORMATS = ("avatar", "ply", "posed", "fit", "preview")
 
 
 def _parse_formats(text: str) -> tuple[str, ...]:
@@ -260,6 +260,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
 
     from core.detect.person import DetectionError
     from core.fit.fit_body import FitError
+    from core.io.bundle import save_bundle
     from core.io.images import ImageLoadError, load_image
     from core.io.ply import write_ply
     from core.io.video import write_image
@@ -284,6 +285,8 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
             stem = out / Path(name).stem
             posed = result.avatar.posed(body, torch.tensor(result.fit.pose), torch.tensor(result.fit.root))
             written = []
+            if "avatar" in args.formats:
+                written.append(save_bundle(stem.with_suffix(".avatar"), result.avatar, result.fit, result.photo.rgb))
             if "ply" in args.formats:
                 write_ply(stem.with_suffix(".ply"), result.avatar.canonical(body))
                 written.append(stem.with_suffix(".ply"))
@@ -542,8 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
     recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
-                       help="comma-separated: ply (canonical T-pose 3DGS), posed (the photo's pose), fit (body "
-                       "fit JSON), preview (front and back PNG); default all")
+                       help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
+                       "3DGS), posed (the photo's pose), fit (body fit JSON), preview (front and back PNG); default all")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     recon.set_defaults(func=_cmd_reconstruct)

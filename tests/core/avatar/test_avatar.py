@@ -51,3 +51,54 @@ def test_surface_layout_is_cached_per_query(anny_body, query):
     assert surface_layout(anny_body, query, 3000) is first
     triangles, barycentric, nearest = first
     assert triangles.shape == (3000,) and int(nearest.max()) < len(query.triangles)
+
+
+def test_bundle_round_trip_and_bad_files(tmp_path, anny_body, query):
+    import json
+    import zipfile
+
+    from core.fit.result import BodyFit
+    from core.io.bundle import BundleError, load_bundle, save_bundle
+
+    shape = np.full(6, 0.5, np.float32)
+    avatar = build_avatar(anny_body, query, shape, _prediction(query, lambda p: (0.2, 0.5, 0.8)), count=2000)
+    fit = BodyFit(body_model="anny", shape=shape, pose=np.zeros((55, 3)), root=[0, 0, -3], K=np.eye(3),
+                  image_size=(64, 80))
+    thumb = np.random.default_rng(0).integers(0, 255, (80, 64, 3), dtype=np.uint8)
+    path = save_bundle(tmp_path / "person.avatar", avatar, fit, thumb)
+    again = load_bundle(path)
+    for field in ("means", "quats", "log_scales", "opacity_logits", "sh"):
+        assert torch.equal(getattr(again.avatar.cloud, field), getattr(avatar.cloud, field)), field
+    for field in ("triangles", "bone_indices", "bone_weights", "barycentric"):
+        assert torch.equal(getattr(again.avatar.binding, field), getattr(avatar.binding, field)), field
+    assert again.avatar.binding.bone_parents == avatar.binding.bone_parents
+    assert np.array_equal(again.avatar.shape, shape) and again.fit.image_size == (64, 80)
+    assert np.array_equal(again.thumbnail, thumb)
+    posed = again.avatar.posed(anny_body, torch.zeros(55, 3))
+    torch.testing.assert_close(posed.means, avatar.canonical(anny_body).means)
+
+    def rewrite(name, **replace):
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / name, "w") as target:
+            for item in source.infolist():
+                if item.filename not in replace or replace[item.filename] is not None:
+                    target.writestr(item, replace.get(item.filename, source.read(item.filename)))
+        return tmp_path / name
+
+    manifest = json.loads(zipfile.ZipFile(path).read("manifest.json"))
+    cases = {
+        "missing.avatar": ("does not exist", tmp_path / "nothing.avatar"),
+        "text.avatar": ("not an Avatarium avatar bundle", tmp_path / "text.avatar"),
+        "noply.avatar": ("lacks gaussians.ply", rewrite("noply.avatar", **{"gaussians.ply": None})),
+        "future.avatar": ("newer than this build", rewrite("future.avatar", **{"manifest.json": json.dumps(
+            {**manifest, "version": 9})})),
+        "count.avatar": ("promises 5 Gaussians", rewrite("count.avatar", **{"manifest.json": json.dumps(
+            {**manifest, "gaussians": 5})})),
+        "ply.avatar": ("gaussians.ply", rewrite("ply.avatar", **{"gaussians.ply": b"ply\nformat nonsense"})),
+        "fit.avatar": ("fit.json", rewrite("fit.avatar", **{"fit.json": b'{"format": "x"}'})),
+    }
+    (tmp_path / "text.avatar").write_text("hello")
+    for message, target in cases.values():
+        with pytest.raises(BundleError, match=message):
+            load_bundle(target)
+    with pytest.raises(BundleError, match="limit"):
+        load_bundle(path, max_bytes=1000)
