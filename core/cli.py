@@ -546,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
     recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
-                       "3DGS), posed (the photo's pose), fit (body fit JSON), preview (front and back PNG); default all")
+                       "3DGS), posed (the photo's pose), fit (body fit JSON), preview (front and back PNG); "
+                       "default all")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     recon.set_defaults(func=_cmd_reconstruct)
