@@ -1,5 +1,5 @@
-"""Plays a motion on a body shown as splats: computes each frame's bones with core, sends them to
-the viewport (GPU skinning). Owns the playback clock (play / pause / restart)."""
+"""Plays a motion on a body shown as splats, or on an avatar: computes each frame's bones with core,
+sends them to the viewport (GPU skinning). Owns the playback clock (play / pause / restart)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.viewport.gl_widget import SplatViewport
+from core.avatar.avatar import Avatar
 from core.avatar.body_splats import body_splats
 from core.avatar.skinning import bone_quaternions, skin_points
 from core.body.model import BodyModel
@@ -20,11 +21,16 @@ class BodyPlayer(QObject):
 
     frame_changed = Signal(float)
 
-    def __init__(self, viewport: SplatViewport, body: BodyModel, motion: Motion, splats: int = 20000) -> None:
+    def __init__(self, viewport: SplatViewport, body: BodyModel, motion: Motion, splats: int = 20000,
+                 avatar: Avatar | None = None) -> None:
         super().__init__(viewport)
         self.viewport, self.body, self.motion = viewport, body, motion
-        self.shape = body.default_shape()
-        self.cloud, binding = body_splats(body, self.shape, splats)
+        if avatar is None:  # the bare body as coloured splats
+            self.shape = body.default_shape()
+            self.cloud, binding = body_splats(body, self.shape, splats)
+        else:
+            self.shape = torch.tensor(avatar.shape)[None]
+            self.cloud, binding = avatar.cloud, avatar.binding
         self.indices, self.weights = binding.top(4)
         self.parents = binding.bone_parents
         self.time = 0.0

@@ -50,12 +50,16 @@ def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
 
 
 def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk", splats: int = 20000) -> int:
-    """Open the main window on ``path``, or in body mode on ``body`` playing ``motion``; run the event loop."""
+    """Open the main window on ``path`` (an avatar plays ``motion``), or in body mode on ``body``
+    playing ``motion``; run the event loop."""
     app = application()
     window = MainWindow()
     window.show()
     if body is not None:
         if window.show_body(body, motion, splats):
+            window.player.play()
+    elif path is not None and path.suffix.lower() == ".avatar":
+        if window.show_avatar(path, motion):
             window.player.play()
     elif path is not None:
         window.open_path(path)
@@ -63,11 +67,15 @@ def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk",
 
 
 def render_body_frames(body: str, motion: str, out_dir: Path, frames: int = 4, size: int = 800,
-                       splats: int = 20000) -> list[Path]:
-    """Body mode without a screen: ``frames`` evenly spaced frames of the motion, as PNGs."""
+                       splats: int = 20000, avatar: Path | None = None) -> list[Path]:
+    """Body mode without a screen: ``frames`` evenly spaced frames of the motion, as PNGs; with
+    ``avatar`` (a .avatar bundle) the motion plays on that avatar instead of the bare body."""
     window = _offscreen_window(size)
-    if not window.show_body(body, motion, splats):
+    shown = window.show_avatar(avatar, motion) if avatar is not None else window.show_body(body, motion, splats)
+    if not shown:
         raise RuntimeError(window.last_error or "body mode failed")
+    if avatar is not None:
+        body = avatar.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = window.player.motion
     written = []

@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow, QM
 
 from app.images import encode_image
 from app.viewport.gl_widget import SplatViewport
+from core.avatar.avatar import Avatar
 from core.io.atomic import atomic_write
 from core.io.ply import PlyError, read_ply
 
-OPENABLE_SUFFIXES = (".ply",)
+OPENABLE_SUFFIXES = (".ply", ".avatar")
 
 
 class MainWindow(QMainWindow):
@@ -69,8 +70,10 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if path.suffix.lower() not in OPENABLE_SUFFIXES:
             self.show_error("Cannot open file", f"{path.name} is not a file Avatarium can open.\n"
-                            "Open a 3D Gaussian splat file (.ply).")
+                            "Open a 3D Gaussian splat file (.ply) or an avatar (.avatar).")
             return False
+        if path.suffix.lower() == ".avatar":
+            return self.show_avatar(path)
         try:
             cloud = read_ply(path)
         except PlyError as exc:
@@ -86,20 +89,31 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         return True
 
-    def show_body(self, body_name: str = "anny", motion: str = "walk", splats: int = 20000) -> bool:
-        """Body mode: the body model as splats, animated by ``motion`` (built-in name or file)."""
+    def show_avatar(self, path: str | Path, motion: str = "idle") -> bool:
+        """Open an avatar bundle and play ``motion`` on it; on failure an error dialog, view unchanged."""
+        from core.io.bundle import BundleError, load_bundle
+
+        path = Path(path)
+        try:
+            bundle = load_bundle(path)
+        except BundleError as exc:
+            self.show_error("Cannot open the avatar", f"{exc}\n\nThe previous view is unchanged.")
+            return False
+        if not self.show_body(bundle.avatar.body_model, motion, avatar=bundle.avatar, title=path.name):
+            return False
+        self.current_path = path
+        return True
+
+    def show_body(self, body_name: str = "anny", motion: str = "walk", splats: int = 20000,
+                  avatar: Avatar | None = None, title: str | None = None) -> bool:
+        """Body mode: the body model as splats (or ``avatar`` on it), animated by ``motion`` (built-in
+        name or file)."""
         from app.body_player import BodyPlayer
+        from core.body.model import load_body_model
         from core.io.motion import MotionError, load_motion
 
         try:
-            if body_name == "anny":
-                from core.body.anny_body import AnnyBody
-
-                body = AnnyBody()
-            else:
-                from core.body.smplx_body import SmplxBody
-
-                body = SmplxBody()
+            body = load_body_model(body_name)
             clip = load_motion(motion)
         except (ValueError, KeyError, OSError) as exc:  # BodyModelError, MotionError, BodyDataError
             kind = "motion" if isinstance(exc, MotionError) else "body model"
@@ -107,11 +121,11 @@ class MainWindow(QMainWindow):
             return False
         if self.player is not None:
             self.player.pause()
-        self.player = BodyPlayer(self.viewport, body, clip, splats)
+        self.player = BodyPlayer(self.viewport, body, clip, splats, avatar)
         self.player.frame_changed.connect(
             lambda t: self.statusBar().showMessage(f"{clip.name}: {t:5.2f} / {clip.duration:.2f} s"))
         self.current_path = None
-        self.setWindowTitle(f"{body_name} — {clip.name} — Avatarium")
+        self.setWindowTitle(f"{title or body_name} — {clip.name} — Avatarium")
         self._splat_label.setText(f"{len(self.player.cloud):,} splats, {len(body.bone_names)} bones")
         return True
 
@@ -124,7 +138,9 @@ class MainWindow(QMainWindow):
             self.player.show_time(0.0)
 
     def open_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open splat file", "", "3D Gaussian splats (*.ply)")
+        name, _ = QFileDialog.getOpenFileName(self, "Open splats or an avatar", "",
+                                              "Splats and avatars (*.ply *.avatar);;3D Gaussian splats (*.ply);;"
+                                              "Avatars (*.avatar)")
         if name:
             self.open_path(name)
 

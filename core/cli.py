@@ -39,6 +39,8 @@ def _cmd_view(args: argparse.Namespace) -> int:
 
         os.environ[ENV_DIR] = args.smplx_dir
     subject = f"the {args.body} body playing '{args.motion}'" if args.body else path.name
+    if path.suffix.lower() == ".avatar":
+        subject = f"{path.name} playing '{args.motion}'"
     from app.headless import has_display, start_virtual_display
 
     if has_display() and not args.headless:
@@ -53,6 +55,8 @@ def _cmd_view(args: argparse.Namespace) -> int:
 
     if args.body:
         written = render_body_frames(args.body, args.motion, out_dir, frames=args.views, splats=args.splats)
+    elif path.suffix.lower() == ".avatar":
+        written = render_body_frames("avatar", args.motion, out_dir, frames=args.views, avatar=path)
     else:
         written = render_views(path, out_dir, views=args.views)
     print(f"Wrote {len(written)} image(s) of {subject} to {out_dir.resolve()}/:")
@@ -129,14 +133,10 @@ def _stage_progress(fraction: float, message: str) -> None:
 
 
 def load_body(name: str, smplx_dir: str | None = None):
-    """The body model by name ("anny" or "smplx", the latter from ``smplx_dir`` or $AVATARIUM_SMPLX_DIR)."""
-    if name == "smplx":
-        from core.body.smplx_body import SmplxBody
+    """The body model by name (see :func:`core.body.model.load_body_model`)."""
+    from core.body.model import load_body_model
 
-        return SmplxBody(smplx_dir)
-    from core.body.anny_body import AnnyBody
-
-    return AnnyBody()
+    return load_body_model(name, smplx_dir)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -459,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     view = sub.add_parser("view", help="open the viewer (headless: render views to PNG files)")
-    view.add_argument("file", nargs="?", help="3DGS .ply file (default: the bundled example figure)")
+    view.add_argument("file", nargs="?", help="3DGS .ply file or .avatar bundle (default: the bundled example "
+                      "figure); an avatar plays --motion")
     view.add_argument("--headless", action="store_true", help="render views to files even with a display")
     view.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="folder for headless renders")
     view.add_argument("--views", type=int, default=4,

@@ -124,3 +124,17 @@ class BodyModel(abc.ABC):
         """COCO-23 keypoints [..., 23, 3] of posed ``vertices`` [..., V, 3] (all of the mesh's)."""
         indices, weights = self.keypoint_regressor()
         return (vertices[..., indices, :] * weights.to(vertices)[..., None]).sum(-2)
+
+
+def load_body_model(name: str, smplx_dir: str | None = None) -> BodyModel:
+    """The body model by name: "anny" (embedded) or "smplx" (the user's file from ``smplx_dir`` or
+    $AVATARIUM_SMPLX_DIR). Raises ValueError for other names and the backends' own errors."""
+    if name == "anny":
+        from core.body.anny_body import AnnyBody
+
+        return AnnyBody()
+    if name == "smplx":
+        from core.body.smplx_body import SmplxBody
+
+        return SmplxBody(smplx_dir)
+    raise ValueError(f"unknown body model '{name}' (anny or smplx)")

@@ -192,3 +192,28 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
 
     bundle = load_bundle(tmp_path / "out" / "01_pifu_ryota.avatar")
     assert len(bundle.avatar.cloud) == 40000 and bundle.fit is not None and bundle.thumbnail.shape[2] == 3
+
+
+def test_headless_view_plays_a_motion_on_an_avatar(tmp_path, anny_body):
+    import torch
+
+    from core.io.bundle import save_bundle
+    from core.recon.avatar_builder import build_avatar
+    from core.recon.model import Prediction
+    from core.train.dataset import query_points
+
+    query = query_points(anny_body, count=400, anchors=16)
+    count = len(query.triangles)
+    colours = torch.where((query.parts == 0)[:, None], torch.tensor([0.9, 0.2, 0.1]), torch.tensor([0.2, 0.3, 0.8]))
+    prediction = Prediction(colours[None], torch.zeros(1, count), torch.zeros(1, count, 3),
+                            torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), torch.zeros(1, count))
+    bundle = save_bundle(tmp_path / "red_head.avatar", build_avatar(anny_body, query, np.full(6, 0.5, np.float32),
+                                                                     prediction, count=8000))
+    result = run("view", str(bundle), "--headless", "--motion", "wave", "--views", "2", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    frames = sorted((tmp_path / "out").glob("red_head_wave_*.png"))
+    assert len(frames) == 2 and "red_head.avatar playing 'wave'" in result.stdout
+    first, second = (np.asarray(Image.open(f).convert("RGB")).astype(int) for f in frames)
+    assert np.abs(first - second).mean() > 0.5  # the avatar moved
+    red = (first[..., 0] > 150) & (first[..., 2] < 100)
+    assert red.sum() > 50  # its red head is on screen
