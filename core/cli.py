@@ -273,7 +273,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
     body = load_body(args.body, args.smplx_dir)
     failed = []
-    with Pipeline(body, model) as pipeline:
+    with Pipeline(body, model, preset=args.preset) as pipeline:
         for index, name in enumerate(args.photos, 1):
             print(f"[{index}/{len(args.photos)}] {name}", file=sys.stderr)
             try:
@@ -545,6 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("photos", nargs="+", help="photos, one person each (processed in turn)")
     recon.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
+    recon.add_argument("--preset", choices=["fast", "balanced", "best"], default="balanced",
+                       help="fast (≈5 s: no refinement), balanced (≈15 s), best (≈60 s) on two CPU cores")
     recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
                        "3DGS), posed (the photo's pose), fit (body fit JSON), preview (front and back PNG); "

@@ -3,8 +3,9 @@ import time
 import pytest
 from photos import PHOTOS, needs_photos
 
+from core.fit.fit_body import FitOptions
 from core.io.images import load_image
-from core.pipeline import Pipeline
+from core.pipeline import Pipeline, Preset
 from core.progress import Cancelled, CancelToken
 
 
@@ -12,12 +13,16 @@ from core.progress import Cancelled, CancelToken
 def test_reconstruct_a_photo_then_cancel_one(anny_body, tiny_model):
     photo = load_image(PHOTOS / "01_pifu_ryota.png")
     seen = []
-    with Pipeline(anny_body, tiny_model[0], gaussians=4000) as pipeline:
+    quick = Preset(FitOptions(iterations=(10, 10, 10, 0)), gaussians=4000, refine_iterations=2, refine_size=96)
+    with Pipeline(anny_body, tiny_model[0], preset=quick) as pipeline:
         result = pipeline.reconstruct(photo, progress=lambda f, m: seen.append((f, m)))
         assert len(result.avatar.cloud) == 4000 and result.fit.body_model == "anny"
-        assert set(result.timings) == {"detection", "fit", "network", "avatar", "total"}
+        assert set(result.timings) == {"detection", "fit", "network", "avatar", "refine", "total"}
+        assert any("Refining" in m for _, m in seen)
         fractions = [f for f, _ in seen]
         assert fractions == sorted(fractions) and fractions[-1] == 1.0 and seen[-1][1] == "Avatar ready"
+        with pytest.raises(ValueError, match="unknown preset"):
+            Pipeline(anny_body, tiny_model[0], preset="slow")
         token = CancelToken()
         cancelled_at = []
 
