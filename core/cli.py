@@ -308,6 +308,22 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from core.resources import example_photo_path
+
+    out = Path(args.output)
+    photo = example_photo_path()
+    print(f"Turning the bundled example photo ({photo.name}) into an avatar…")
+    status = _cmd_reconstruct(argparse.Namespace(
+        photos=[str(photo)], output=str(out), model=args.model, formats=RECONSTRUCT_FORMATS, body="anny",
+        smplx_dir=None, preset=args.preset))
+    if status != 0:
+        return status
+    avatar = out / f"{photo.stem}.avatar"
+    return _cmd_view(argparse.Namespace(file=str(avatar), body=None, smplx_dir=None, motion=args.motion,
+                                        headless=args.headless, output=str(out), views=args.views, splats=0))
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -451,7 +467,7 @@ def _cmd_bench_recon(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
-        description="One photo of a person → an animatable 3D Gaussian avatar. This release: splat viewer.",
+        description="One photo of a person → an animatable 3D Gaussian avatar.",
     )
     parser.add_argument("--version", action="version", version=f"avatarium {core.__version__}")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AVATARIUM_THREADS", "1")),
@@ -554,6 +570,15 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     recon.set_defaults(func=_cmd_reconstruct)
+
+    demo = sub.add_parser("demo", help="the bundled example photo → avatar, shown walking (headless: files)")
+    demo.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
+    demo.add_argument("--model", help="network folder (default: the shipped one)")
+    demo.add_argument("--preset", choices=["fast", "balanced", "best"], default="balanced", help="quality preset")
+    demo.add_argument("--motion", default="walk", help="motion to play on the avatar")
+    demo.add_argument("--headless", action="store_true", help="write files even with a display")
+    demo.add_argument("--views", type=int, default=4, help="headless: frames of the motion to render")
+    demo.set_defaults(func=_cmd_demo)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)

@@ -97,3 +97,32 @@ def figure_cloud(num_splats: int = 12000, seed: int = 0) -> GaussianCloud:
             )
         )
     return GaussianCloud.concatenate(clouds)
+
+
+#: Seed of the bundled example photo (``resources/examples/person.png``): long hair, a long-sleeved
+#: top with a front-only print, trousers.
+EXAMPLE_PERSON_SEED = 103
+
+
+def example_person_photo(size: int = 512):
+    """The bundled example photo [size, size, 3] uint8: a synthetic anny person in a relaxed pose
+    (``core.train.synthetic``), so the project owns every pixel of it."""
+    import numpy as np
+
+    from core.body.anny_body import AnnyBody
+    from core.body.motions import relaxed_pose
+    from core.train.synthetic import render_person
+
+    pose = relaxed_pose().numpy()
+    pose[0, 1] = 0.2  # turned a little, as people stand in photos
+    return render_person(AnnyBody(), np.random.default_rng(EXAMPLE_PERSON_SEED), size=size, splats=80000,
+                         pose=pose).rgb
+
+
+if __name__ == "__main__":  # python -m core.examples: regenerate the bundled example photo
+    from core.io.video import write_image
+    from core.resources import resource_path
+
+    target = resource_path("examples") / "person.png"
+    write_image(target, example_person_photo())
+    print(f"Wrote {target}")

@@ -217,3 +217,12 @@ def test_headless_view_plays_a_motion_on_an_avatar(tmp_path, anny_body):
     assert np.abs(first - second).mean() > 0.5  # the avatar moved
     red = (first[..., 0] > 150) & (first[..., 2] < 100)
     assert red.sum() > 50  # its red head is on screen
+
+
+def test_demo_reconstructs_the_bundled_photo_and_shows_it_walking(tmp_path, tiny_model):
+    result = run("demo", "--model", str(tiny_model[0]), "--preset", "fast", "--headless", "--views", "2",
+                 "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "person.avatar" in names and "person_preview.png" in names
+    assert len([n for n in names if n.startswith("person_walk_")]) == 2

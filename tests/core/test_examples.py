@@ -23,3 +23,20 @@ def test_figure_is_person_sized_and_faces_plus_z():
     assert eyes.any() and (cloud.means[eyes, 2] > 0.05).all()
     assert torch.equal(figure_cloud(5000, seed=3).means, cloud.means)
     assert not torch.equal(figure_cloud(5000, seed=4).means, cloud.means)
+
+
+def test_bundled_example_photo_is_ours_and_shows_one_person():
+    import numpy as np
+    from PIL import Image
+
+    from core.detect.person import observe_person
+    from core.examples import example_person_photo
+    from core.io.images import load_image
+    from core.resources import example_photo_path
+
+    shipped = np.asarray(Image.open(example_photo_path()).convert("RGB")).astype(int)
+    regenerated = example_person_photo().astype(int)
+    assert shipped.shape == regenerated.shape == (512, 512, 3)
+    assert np.abs(shipped - regenerated).mean() < 1.0  # `python -m core.examples` reproduces it
+    person = observe_person(load_image(example_photo_path()))
+    assert not person.half_body
