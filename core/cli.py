@@ -464,6 +464,20 @@ def _cmd_bench_recon(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.recon import bench_presets
+    from core.resources import resource_path
+
+    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    results = bench_presets(model, [Path(p) for p in args.photos], args.presets, progress=_counter("runs"))
+    target = write_report(args.output, "pipeline", results)
+    for preset, seconds in results["median_total_s"].items():
+        print(f"{preset:>9}: {seconds:.1f} s photo → avatar (median)")
+    print(f"Wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
@@ -621,6 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
     recon_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per photo")
     recon_bench.add_argument("-o", "--output", default="bench-recon.json", help="JSON report path")
     recon_bench.set_defaults(func=_cmd_bench_recon)
+    pipeline_bench = bench_sub.add_parser("pipeline", help="photo → avatar time per preset")
+    pipeline_bench.add_argument("photos", nargs="+", help="photos to reconstruct")
+    pipeline_bench.add_argument("--presets", type=lambda t: [p for p in t.split(",") if p],
+                                default=["fast", "balanced", "best"], help="comma-separated presets")
+    pipeline_bench.add_argument("--model", help="network folder (default: the shipped one)")
+    pipeline_bench.add_argument("-o", "--output", default="bench-pipeline.json", help="JSON report path")
+    pipeline_bench.set_defaults(func=_cmd_bench_pipeline)
     return parser
 
 

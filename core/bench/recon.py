@@ -50,3 +50,27 @@ def bench_recon(model: str | Path, photos: Sequence[Path], repeats: int = 3,
                     progress(i + 1, len(photos))
     summary = {f"median_{k}": statistics.median(r[k] for r in rows) for k in ("torch_s", "onnxruntime_s") if rows}
     return {"photos": rows, "summary": summary, "peak_rss_gb": peak_rss_gb(), "model": str(model)}
+
+
+def bench_presets(model: str | Path, photos: Sequence[Path], presets: Sequence[str] = ("fast", "balanced", "best"),
+                  progress: Callable[[int, int], None] | None = None) -> dict:
+    """End-to-end time (photo loaded → avatar) per preset and photo; each pipeline is warmed up on
+    the first photo once (graph set-up, the avatar's surface layout) before timing."""
+    from core.body.anny_body import AnnyBody
+    from core.io.images import load_image
+    from core.pipeline import Pipeline
+
+    body = AnnyBody()
+    rows = []
+    done, total = 0, len(presets) * len(photos)
+    for preset in presets:
+        with Pipeline(body, model, preset=preset) as pipeline:
+            pipeline.reconstruct(load_image(photos[0]), allow_several=True)  # warm-up
+            for path in photos:
+                result = pipeline.reconstruct(load_image(path), allow_several=True)
+                rows.append({"preset": preset, "photo": Path(path).name, **result.timings})
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    summary = {preset: statistics.median(r["total"] for r in rows if r["preset"] == preset) for preset in presets}
+    return {"runs": rows, "median_total_s": summary, "peak_rss_gb": peak_rss_gb(), "model": str(model)}

@@ -34,3 +34,12 @@ def test_reconstruct_a_photo_then_cancel_one(anny_body, tiny_model):
         with pytest.raises(Cancelled):
             pipeline.reconstruct(photo, progress=cancel_in_fit, cancel=token)
         assert time.perf_counter() - cancelled_at[0] < 0.5
+
+
+@needs_photos
+def test_bench_presets_times_photo_to_avatar(tiny_model):
+    from core.bench.recon import bench_presets
+
+    result = bench_presets(tiny_model[0], [PHOTOS / "01_pifu_ryota.png"], presets=["fast"])
+    assert set(result["median_total_s"]) == {"fast"} and result["median_total_s"]["fast"] > 0
+    assert result["runs"][0]["refine"] < 0.01  # the fast preset does not refine
