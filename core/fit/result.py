@@ -93,6 +93,15 @@ class BodyFit:
         if not isinstance(data.get("version"), int) or data["version"] > VERSION:
             raise fail(f"fit format version {data.get('version')!r} is not supported (this build reads ≤ {VERSION})")
         try:
+            return cls._from_checked_dict(data, fail)
+        except FitFileError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+            raise fail(f"malformed fit ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def _from_checked_dict(cls, data: dict, fail) -> BodyFit:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge numbers become inf and are refused below
             pose_table = data["pose"]
             if not isinstance(pose_table, dict):
                 raise fail("\"pose\" must map joint names to rotation vectors")
@@ -115,10 +124,6 @@ class BodyFit:
                 locked=tuple(str(v) for v in data.get("locked", ())),
                 seconds=float(data.get("seconds", 0.0)),
             )
-        except FitFileError:
-            raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise fail(f"malformed fit ({type(exc).__name__}: {exc})") from None
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON atomically."""
