@@ -57,14 +57,17 @@ class PersonObservation:
 
 
 def _box(mask: np.ndarray, keypoints: np.ndarray) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask > 0.5)
+    import cv2
+
+    x, y, w, h = cv2.boundingRect((mask > 0.5).astype(np.uint8))
+    xs, ys = ([x, x + w - 1], [y, y + h - 1]) if w > 0 else ([], [])
     visible = keypoints[keypoints[:, 2] > VISIBLE, :2]
-    x = np.concatenate([xs, visible[:, 0]]) if len(visible) else xs
-    y = np.concatenate([ys, visible[:, 1]]) if len(visible) else ys
-    if len(x) == 0:
+    xs, ys = np.concatenate([xs, visible[:, 0]]), np.concatenate([ys, visible[:, 1]])
+    if len(xs) == 0:
         return 0, 0, 0, 0
     height, width = mask.shape
-    return (int(max(0, x.min())), int(max(0, y.min())), int(min(width, x.max() + 1)), int(min(height, y.max() + 1)))
+    return (int(max(0, xs.min())), int(max(0, ys.min())), int(min(width, xs.max() + 1)),
+            int(min(height, ys.max() + 1)))
 
 
 def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.ndarray:
@@ -156,15 +159,16 @@ class PersonDetector:
             people.append((keypoints, mask))
             search_mask = cv2.resize(mask, small.shape[1::-1], interpolation=cv2.INTER_AREA) if scale < 1 else mask
             kernel = max(3, round(15 * scale))
-            blank = cv2.dilate((search_mask > 0.5).astype(np.uint8), np.ones((kernel, kernel), np.uint8)) > 0
+            blank = cv2.dilate((search_mask > 0.5).astype(np.uint8), np.ones((kernel, kernel), np.uint8))
             visible = keypoints[keypoints[:, 2] > VISIBLE, :2] * scale
             if len(visible):  # the box of the visible keypoints (not of the mask: neighbours may touch it)
                 (x0, y0), (x1, y1) = visible.min(0).astype(int), visible.max(0).astype(int)
                 pad = int(0.1 * max(x1 - x0, y1 - y0))
-                blank[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = True
-            if blank.all():
+                blank[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 1
+            if cv2.countNonZero(blank) == blank.size:
                 break
-            small[blank] = small[~blank].mean(0).astype(np.uint8)
+            fill = cv2.mean(small, mask=1 - blank)[:3]  # the mean colour of what is left
+            np.copyto(small, np.asarray(fill, dtype=np.uint8), where=blank[..., None].view(bool))
         return people
 
     def hands_and_face(self, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
