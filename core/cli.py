@@ -259,8 +259,8 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     import torch
 
     from core.detect.person import DetectionError
-    from core.fit.fit_body import FitError
     from core.export.body import save_body_mesh, save_body_parameters
+    from core.fit.fit_body import FitError
     from core.io.bundle import save_bundle
     from core.io.images import ImageLoadError, load_image
     from core.io.ply import write_ply
