@@ -243,7 +243,7 @@ def _cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
-RECONSTRUCT_FORMATS = ("avatar", "ply", "posed", "fit", "params", "mesh", "preview")
+RECONSTRUCT_FORMATS = ("avatar", "ply", "posed", "fit", "params", "mesh", "glb", "preview")
 
 
 def _parse_formats(text: str) -> tuple[str, ...]:
@@ -259,7 +259,8 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     import torch
 
     from core.detect.person import DetectionError
-    from core.export.body import save_body_mesh, save_body_parameters
+    from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
+    from core.export.gltf import save_rigged_glb
     from core.fit.fit_body import FitError
     from core.io.bundle import save_bundle
     from core.io.images import ImageLoadError, load_image
@@ -300,6 +301,9 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
                 written.append(save_body_parameters(stem.parent / f"{stem.name}_body.npz", result.fit))
             if "mesh" in args.formats:
                 written.append(save_body_mesh(stem.parent / f"{stem.name}_body.obj", body, result.fit, result.avatar))
+            if "glb" in args.formats:
+                written.append(save_rigged_glb(stem.parent / f"{stem.name}_body.glb", body, result.fit.shape,
+                                               vertex_colours(body, result.avatar)))
             if "preview" in args.formats:
                 views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
                 write_image(stem.parent / f"{stem.name}_preview.png", np.concatenate(views, 1))
@@ -585,7 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
                        "3DGS), posed (the photo's pose), fit (body fit JSON), params (SMPL-X-style .npz), mesh "
-                       "(coloured body .obj), preview (front and back PNG); default all")
+                       "(coloured body .obj), glb (rigged coloured body for Blender & co.), preview (front and "
+                       "back PNG); default all")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     recon.set_defaults(func=_cmd_reconstruct)

@@ -152,6 +152,13 @@ class AnnyBody(BodyModel):
             self._rest_cache = (key, state)
         return state
 
+    def rest_bones(self, shape: torch.Tensor) -> torch.Tensor:
+        frame4 = torch.eye(4)
+        frame4[:3, :3] = FRAME
+        with torch.no_grad():
+            poses = self.shape_state(shape)["bone_poses"][0]
+        return frame4 @ poses @ frame4.T
+
     def keypoint_regressor(self) -> tuple[torch.Tensor, torch.Tensor]:
         """anny's own COCO-23 vertex regressor (``anny/data/keypoints/coco.pth``, shipped in its wheel)."""
         if self._keypoints is None:

@@ -116,6 +116,11 @@ class BodyModel(abc.ABC):
         return self.posed(self.shape_state(shape), pose, root, vertex_ids)
 
     @abc.abstractmethod
+    def rest_bones(self, shape: torch.Tensor) -> torch.Tensor:
+        """World transforms [K, 4, 4] of the skinning bones in the rest pose of ``shape`` [1, S] (the
+        bind pose of exported rigs): rotation = the bone's frame, translation = its head, metres."""
+
+    @abc.abstractmethod
     def keypoint_regressor(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(indices [23, k] int64, weights [23, k]) over the vertices: the COCO-23 keypoints of
         :data:`core.body.joints.KEYPOINT_NAMES` are ``Σ_k weights · vertices[indices]`` (weights sum to 1)."""

@@ -154,6 +154,14 @@ class SmplxBody(BodyModel):
                 dense[row] = self.j_regressor[JOINT_INDEX[name]]
         return sparse_rows(dense, 32)
 
+    def rest_bones(self, shape: torch.Tensor) -> torch.Tensor:
+        """Joint frames aligned with the world (SMPL-X's rest is the T-pose), at the rest joints."""
+        with torch.no_grad():
+            joints = self.rest(shape).joints[0]
+        bones = torch.eye(4).repeat(len(joints), 1, 1)
+        bones[:, :3, 3] = joints
+        return bones
+
     def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
         """Rest (T-pose) vertices [1, V, 3] and joints [1, 55, 3]: linear in the shape coefficients."""
         rest = self.rest(shape)

@@ -184,8 +184,9 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
     assert result.returncode == 1 and "1 of 2 photo(s) reconstructed" in result.stdout
     assert "broken.jpg" in result.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["01_pifu_ryota.avatar", "01_pifu_ryota.ply", "01_pifu_ryota_body.npz", "01_pifu_ryota_body.obj",
-                     "01_pifu_ryota_fit.json", "01_pifu_ryota_posed.ply", "01_pifu_ryota_preview.png"]
+    assert names == ["01_pifu_ryota.avatar", "01_pifu_ryota.ply", "01_pifu_ryota_body.glb", "01_pifu_ryota_body.npz",
+                     "01_pifu_ryota_body.obj", "01_pifu_ryota_fit.json", "01_pifu_ryota_posed.ply",
+                     "01_pifu_ryota_preview.png"]
     assert PlyData.read(str(tmp_path / "out" / "01_pifu_ryota.ply"))["vertex"].count == 40000
     assert Image.open(tmp_path / "out" / "01_pifu_ryota_preview.png").size == (768, 384)
     from core.io.bundle import load_bundle
