@@ -333,6 +333,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                                         headless=args.headless, output=str(out), views=args.views, splats=0))
 
 
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from core.export.animation import animation_images, save_ply_sequence
+    from core.io.bundle import load_bundle
+    from core.io.motion import load_motion
+    from core.io.video import VIDEO_SUFFIXES, write_video
+
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    if suffix and suffix not in VIDEO_SUFFIXES:
+        print(f"avatarium: animate writes {' or '.join(VIDEO_SUFFIXES)} or a folder of .ply frames, not "
+              f"'{output.suffix}'", file=sys.stderr)
+        return 2
+    bundle = load_bundle(args.avatar)
+    body = load_body(bundle.avatar.body_model, args.smplx_dir)
+    motion = load_motion(args.motion)
+    if suffix:
+        frames = animation_images(bundle.avatar, body, motion, args.fps, args.size, _counter("frames"))
+        count = write_video(output, frames, args.fps)
+        print(f"Wrote {output} ({count} frames of '{motion.name}', {count / args.fps:.1f} s)")
+    else:
+        written = save_ply_sequence(output, bundle.avatar, body, motion, args.fps, _counter("frames"))
+        print(f"Wrote {len(written)} posed .ply frames of '{motion.name}' to {output.resolve()}/")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy
     import torch
@@ -603,6 +628,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="write files even with a display")
     demo.add_argument("--views", type=int, default=4, help="headless: frames of the motion to render")
     demo.set_defaults(func=_cmd_demo)
+
+    animate = sub.add_parser("animate", help="an avatar playing a motion: video (.mp4/.gif) or posed .ply frames")
+    animate.add_argument("avatar", help=".avatar bundle (from 'avatarium reconstruct')")
+    animate.add_argument("-o", "--output", required=True, help=".mp4 or .gif video, or a folder for .ply frames")
+    animate.add_argument("--motion", default="walk",
+                         help="built-in clip (idle, walk, wave, turn, jump), AMASS .npz or SMPL-X .json folder")
+    animate.add_argument("--fps", type=float, default=24.0, help="frames per second")
+    animate.add_argument("--size", type=int, default=512, help="video size in pixels (square)")
+    animate.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz (avatars on SMPL-X)")
+    animate.set_defaults(func=_cmd_animate)
 
     info = sub.add_parser("info", help="versions, torch device and OpenGL renderer")
     info.set_defaults(func=_cmd_info)

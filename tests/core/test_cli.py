@@ -227,3 +227,32 @@ def test_demo_reconstructs_the_bundled_photo_and_shows_it_walking(tmp_path, tiny
     names = sorted(p.name for p in tmp_path.iterdir())
     assert "person.avatar" in names and "person_preview.png" in names
     assert len([n for n in names if n.startswith("person_walk_")]) == 2
+
+
+def test_animate_writes_a_video_and_a_ply_sequence(tmp_path, anny_body):
+    import torch
+    from plyfile import PlyData
+
+    from core.io.bundle import save_bundle
+    from core.recon.avatar_builder import build_avatar
+    from core.recon.model import Prediction
+    from core.train.dataset import query_points
+
+    query = query_points(anny_body, count=300, anchors=8)
+    count = len(query.triangles)
+    prediction = Prediction(torch.full((1, count, 3), 0.4), torch.zeros(1, count), torch.zeros(1, count, 3),
+                            torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), torch.zeros(1, count))
+    bundle = save_bundle(tmp_path / "grey.avatar",
+                         build_avatar(anny_body, query, np.full(6, 0.5, np.float32), prediction, count=3000))
+    result = run("animate", str(bundle), "--motion", "wave", "--fps", "2", "--size", "96",
+                 "-o", str(tmp_path / "w.gif"))
+    assert result.returncode == 0, result.stderr
+    gif = Image.open(tmp_path / "w.gif")
+    assert gif.size == (96, 96) and gif.n_frames >= 5
+    result = run("animate", str(bundle), "--motion", "jump", "--fps", "2", "-o", str(tmp_path / "frames"))
+    assert result.returncode == 0, result.stderr
+    frames = sorted((tmp_path / "frames").glob("jump_*.ply"))
+    assert len(frames) >= 3
+    heights = [PlyData.read(str(f))["vertex"]["y"].mean() for f in frames]
+    assert max(heights) - min(heights) > 0.05  # the avatar leaves the ground
+    assert run("animate", str(bundle), "-o", str(tmp_path / "x.txt")).returncode == 2
