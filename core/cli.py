@@ -243,31 +243,22 @@ def _cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
-RECONSTRUCT_FORMATS = ("avatar", "ply", "posed", "fit", "params", "mesh", "glb", "preview")
-
-
 def _parse_formats(text: str) -> tuple[str, ...]:
+    from core.export.writers import FORMATS
+
     formats = tuple(f.strip() for f in text.split(",") if f.strip())
-    unknown = [f for f in formats if f not in RECONSTRUCT_FORMATS]
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise argparse.ArgumentTypeError(f"formats are {', '.join(RECONSTRUCT_FORMATS)}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"formats are {', '.join(FORMATS)}; got {text!r}")
     return formats
 
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
-
     from core.detect.person import DetectionError
-    from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
-    from core.export.gltf import save_rigged_glb
+    from core.export.writers import write_formats
     from core.fit.fit_body import FitError
-    from core.io.bundle import save_bundle
     from core.io.images import ImageLoadError, load_image
-    from core.io.ply import write_ply
-    from core.io.video import write_image
     from core.pipeline import Pipeline
-    from core.render.offline import framed_camera, render_image
     from core.resources import resource_path
 
     out = Path(args.output)
@@ -284,30 +275,8 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
                 print(f"\n  failed: {exc}", file=sys.stderr)
                 failed.append(name)
                 continue
-            stem = out / Path(name).stem
-            posed = result.avatar.posed(body, torch.tensor(result.fit.pose), torch.tensor(result.fit.root))
-            written = []
-            if "avatar" in args.formats:
-                written.append(save_bundle(stem.with_suffix(".avatar"), result.avatar, result.fit, result.photo.rgb))
-            if "ply" in args.formats:
-                write_ply(stem.with_suffix(".ply"), result.avatar.canonical(body))
-                written.append(stem.with_suffix(".ply"))
-            if "posed" in args.formats:
-                write_ply(stem.parent / f"{stem.name}_posed.ply", posed)
-                written.append(stem.parent / f"{stem.name}_posed.ply")
-            if "fit" in args.formats:
-                written.append(result.fit.save(stem.parent / f"{stem.name}_fit.json"))
-            if "params" in args.formats:
-                written.append(save_body_parameters(stem.parent / f"{stem.name}_body.npz", result.fit))
-            if "mesh" in args.formats:
-                written.append(save_body_mesh(stem.parent / f"{stem.name}_body.obj", body, result.fit, result.avatar))
-            if "glb" in args.formats:
-                written.append(save_rigged_glb(stem.parent / f"{stem.name}_body.glb", body, result.fit.shape,
-                                               vertex_colours(body, result.avatar)))
-            if "preview" in args.formats:
-                views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
-                write_image(stem.parent / f"{stem.name}_preview.png", np.concatenate(views, 1))
-                written.append(stem.parent / f"{stem.name}_preview.png")
+            written = write_formats(out / Path(name).stem, args.formats, body, result.avatar, result.fit,
+                                    result.photo.rgb)
             for warning in result.warnings:
                 print(f"  note: {warning}", file=sys.stderr)
             print(f"  {result.timings['total']:.1f} s; wrote " + ", ".join(p.name for p in written))
@@ -323,14 +292,28 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.output)
     photo = example_photo_path()
     print(f"Turning the bundled example photo ({photo.name}) into an avatar…")
+    from core.export.writers import FORMATS
+
     status = _cmd_reconstruct(argparse.Namespace(
-        photos=[str(photo)], output=str(out), model=args.model, formats=RECONSTRUCT_FORMATS, body="anny",
+        photos=[str(photo)], output=str(out), model=args.model, formats=FORMATS, body="anny",
         smplx_dir=None, preset=args.preset))
     if status != 0:
         return status
     avatar = out / f"{photo.stem}.avatar"
     return _cmd_view(argparse.Namespace(file=str(avatar), body=None, smplx_dir=None, motion=args.motion,
                                         headless=args.headless, output=str(out), views=args.views, splats=0))
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from core.export.writers import write_formats
+    from core.io.bundle import load_bundle
+
+    bundle = load_bundle(args.avatar)
+    body = load_body(bundle.avatar.body_model, args.smplx_dir)
+    stem = Path(args.output) / Path(args.avatar).stem
+    written = write_formats(stem, args.format, body, bundle.avatar, bundle.fit)
+    print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
@@ -611,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
     recon.add_argument("--preset", choices=["fast", "balanced", "best"], default="balanced",
                        help="fast (≈5 s: no refinement), balanced (≈15 s), best (≈60 s) on two CPU cores")
-    recon.add_argument("--formats", type=_parse_formats, default=RECONSTRUCT_FORMATS,
+    recon.add_argument("--formats", type=_parse_formats, default="avatar,ply,posed,fit,params,mesh,glb,preview",
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
                        "3DGS), posed (the photo's pose), fit (body fit JSON), params (SMPL-X-style .npz), mesh "
                        "(coloured body .obj), glb (rigged coloured body for Blender & co.), preview (front and "
@@ -628,6 +611,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="write files even with a display")
     demo.add_argument("--views", type=int, default=4, help="headless: frames of the motion to render")
     demo.set_defaults(func=_cmd_demo)
+
+    export = sub.add_parser("export", help="write an avatar bundle's exports (.ply, posed .ply, fit, body .npz, "
+                            ".obj, .glb, preview)")
+    export.add_argument("avatar", help=".avatar bundle")
+    export.add_argument("--format", type=_parse_formats, required=True,
+                        help="comma-separated: ply, posed, fit, params, mesh, glb, preview, avatar")
+    export.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
+    export.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz (avatars on SMPL-X)")
+    export.set_defaults(func=_cmd_export)
 
     animate = sub.add_parser("animate", help="an avatar playing a motion: video (.mp4/.gif) or posed .ply frames")
     animate.add_argument("avatar", help=".avatar bundle (from 'avatarium reconstruct')")

@@ -256,3 +256,29 @@ def test_animate_writes_a_video_and_a_ply_sequence(tmp_path, anny_body):
     heights = [PlyData.read(str(f))["vertex"]["y"].mean() for f in frames]
     assert max(heights) - min(heights) > 0.05  # the avatar leaves the ground
     assert run("animate", str(bundle), "-o", str(tmp_path / "x.txt")).returncode == 2
+
+
+def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
+    import torch
+
+    from core.fit.result import BodyFit
+    from core.io.bundle import save_bundle
+    from core.recon.avatar_builder import build_avatar
+    from core.recon.model import Prediction
+    from core.train.dataset import query_points
+
+    query = query_points(anny_body, count=300, anchors=8)
+    count = len(query.triangles)
+    prediction = Prediction(torch.full((1, count, 3), 0.7), torch.zeros(1, count), torch.zeros(1, count, 3),
+                            torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), torch.zeros(1, count))
+    avatar = build_avatar(anny_body, query, np.full(6, 0.5, np.float32), prediction, count=3000)
+    fit = BodyFit(body_model="anny", shape=np.full(6, 0.5), pose=np.zeros((55, 3)), root=[0, 0, -3], K=np.eye(3),
+                  image_size=(64, 64))
+    save_bundle(tmp_path / "with.avatar", avatar, fit)
+    save_bundle(tmp_path / "bare.avatar", avatar)
+    result = run("export", str(tmp_path / "with.avatar"), "--format", "ply,params,glb", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["with.ply", "with_body.glb", "with_body.npz"]
+    result = run("export", str(tmp_path / "bare.avatar"), "--format", "posed", "-o", str(tmp_path / "out"))
+    assert result.returncode == 1 and "need(s) the body fit" in result.stderr
+    assert run("export", str(tmp_path / "with.avatar"), "--format", "video").returncode == 2
