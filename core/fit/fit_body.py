@@ -74,6 +74,7 @@ class FitOptions:
     shape_prior: float = 1e-3
     limit_weight: float = 1.0
     silhouette_weight: float = 1.0
+    cover_sigma: float = 0.05  # Geman–McClure scale of the silhouette's cover term (fraction of the mask side)
     hand_weight: float = 0.5
     pin_weight: float = 20.0
 
@@ -185,7 +186,7 @@ class _Problem:
         if stage.silhouette:
             scale = t.silhouette.width / t.size
             points = self.project(vertices[self.silhouette_rows], params["log_focal"]) * scale
-            outside, cover = t.silhouette.loss(points)
+            outside, cover = t.silhouette.loss(points, o.cover_sigma)
             terms["silhouette"] = o.silhouette_weight * (outside + cover)
         if stage.hands and t.has_hands:
             hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"])
