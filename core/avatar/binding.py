@@ -157,6 +157,14 @@ def triangle_frames(corners: torch.Tensor) -> torch.Tensor:
     return torch.stack([tangent, torch.linalg.cross(normal, tangent), normal], dim=2)
 
 
+def surface_points(body: BodyModel, vertices: torch.Tensor, triangles: torch.Tensor, barycentric: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions [N, 3] and rotation frames [N, 3, 3] (third column: the outward normal) of points
+    given by triangle [N] and barycentric [N, 3] on the mesh ``vertices`` [V, 3] of ``body``."""
+    corners = vertices[body.faces[triangles]]
+    return (barycentric[..., None] * corners).sum(1), triangle_frames(corners)
+
+
 def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed: int = 0, stratified: bool = False
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``count`` points spread uniformly by area on the mesh: positions [N, 3], triangles [N],

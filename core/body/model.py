@@ -143,3 +143,12 @@ def load_body_model(name: str, smplx_dir: str | None = None) -> BodyModel:
 
         return SmplxBody(smplx_dir)
     raise ValueError(f"unknown body model '{name}' (anny or smplx)")
+
+
+def canonical_body(body: BodyModel, shape) -> tuple[torch.Tensor, torch.Tensor]:
+    """T-pose (zero pose) vertices [V, 3] and joints [55, 3] of ``shape`` [S]: the canonical space."""
+    from core.body.joints import zero_pose
+
+    with torch.no_grad():
+        out = body.forward(torch.as_tensor(shape, dtype=torch.float32)[None], zero_pose(1))
+    return out.vertices[0], out.joints[0]

@@ -14,13 +14,12 @@ import numpy as np
 import torch
 
 from core.avatar.avatar import Avatar
-from core.avatar.binding import bind_to_triangles, mesh_area, sample_surface
-from core.body.model import BodyModel
+from core.avatar.binding import bind_to_triangles, mesh_area, sample_surface, surface_points
+from core.body.model import BodyModel, canonical_body
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
 from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
-from core.train.synthetic import canonical_body, surface_points
 
 OPACITY_LOGIT = 4.6  # opacity 0.99
 

@@ -16,13 +16,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from core.body.model import BodyModel
+from core.body.model import BodyModel, canonical_body
 from core.fit.result import CAMERA_VIEWMAT
 from core.metrics import ssim
 from core.recon.infer import load_network
 from core.recon.views import SurfacePainter, orbit_cameras, psnr
 from core.train.dataset import load_split
-from core.train.synthetic import canonical_body
 from core.train.train import batch_tensors, build_model, mirror_baseline
 
 

@@ -20,15 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.avatar.binding import sample_surface
-from core.body.model import BodyModel
+from core.avatar.binding import sample_surface, surface_points
+from core.body.model import BodyModel, canonical_body
 from core.camera import PersonFrame, camera_center, frame_person
 from core.detect.person import PersonObservation
 from core.fit.overlay import posed_body, project_points
 from core.fit.result import BodyFit
 from core.recon.model import ModelConfig, Prediction, ReconstructionNet
 from core.train.dataset import QueryPoints
-from core.train.synthetic import canonical_body, surface_points
 
 VISIBILITY_TOLERANCE = 0.03  # metres behind the nearest surface a point still counts as seen
 

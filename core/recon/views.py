@@ -12,14 +12,13 @@ import math
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area
+from core.avatar.binding import mesh_area, surface_points
 from core.body.model import BodyModel
 from core.camera import look_at
 from core.recon.avatar_builder import surface_layout
 from core.render.rasterize import rasterize
 from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
-from core.train.synthetic import surface_points
 
 
 class SurfacePainter:

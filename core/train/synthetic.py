@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, sample_surface, triangle_frames
-from core.body.joints import JOINT_INDEX, clamp_to_limits, zero_pose
-from core.body.model import BodyModel
+from core.avatar.binding import mesh_area, sample_surface, surface_points
+from core.body.joints import JOINT_INDEX, clamp_to_limits
+from core.body.model import BodyModel, canonical_body
 from core.body.motions import BUILTIN_MOTIONS, builtin_motion
 from core.body.parts import vertex_parts
 from core.camera import intrinsics_from_fov
@@ -65,21 +65,6 @@ def random_pose(rng: np.random.Generator, max_yaw_deg: float = 35.0) -> np.ndarr
     yaw = math.radians(float(rng.uniform(-max_yaw_deg, max_yaw_deg)))
     pose[0] = torch.tensor([0.0, yaw, 0.0])
     return pose.numpy()
-
-
-def canonical_body(body: BodyModel, shape: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """T-pose (zero pose) vertices [V, 3] and joints [55, 3] of ``shape``: the canonical space."""
-    with torch.no_grad():
-        out = body.forward(torch.tensor(shape)[None], zero_pose(1))
-    return out.vertices[0], out.joints[0]
-
-
-def surface_points(body: BodyModel, vertices: torch.Tensor, triangles: torch.Tensor, barycentric: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Positions [N, 3] and rotation frames [N, 3, 3] (third column: the outward normal) of points
-    given by triangle [N] and barycentric [N, 3] on the mesh ``vertices`` [V, 3]."""
-    corners = vertices[body.faces[triangles]]
-    return (barycentric[..., None] * corners).sum(1), triangle_frames(corners)
 
 
 def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, splats: int = 60000,

@@ -25,6 +25,7 @@ def main() -> int:
     from PIL import Image, ImageDraw
 
     from core.body.anny_body import AnnyBody
+    from core.body.model import canonical_body
     from core.camera import frame_person
     from core.detect.person import DetectionError, PersonDetector
     from core.fit.fit_body import fit_body
@@ -32,7 +33,6 @@ def main() -> int:
     from core.io.video import write_image
     from core.recon.infer import Reconstructor
     from core.recon.views import SurfacePainter, orbit_cameras
-    from core.train.synthetic import canonical_body
     from core.train.train import mirror_baseline
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -13,7 +13,8 @@ def query(anny_body):
 
 
 def test_query_points_mirror_and_anchor(anny_body, query):
-    from core.train.synthetic import canonical_body, surface_points
+    from core.avatar.binding import surface_points
+    from core.body.model import canonical_body
 
     canonical, _ = canonical_body(anny_body, anny_body.default_shape()[0].numpy())
     positions, _ = surface_points(anny_body, canonical, query.triangles, query.barycentric)

@@ -1,9 +1,9 @@
 import numpy as np
 import torch
 
+from core.body.model import canonical_body
 from core.body.parts import PART_INDEX, vertex_parts
 from core.train.garments import BOTTOMS, HAIR_STYLES, PATTERNS, TOPS, Fabric, dress, random_outfit
-from core.train.synthetic import canonical_body
 
 
 def test_every_garment_type_appears():
