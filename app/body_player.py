@@ -1,5 +1,6 @@
 """Plays a motion on a body shown as splats, or on an avatar: computes each frame's bones with core,
-sends them to the viewport (GPU skinning). Owns the playback clock (play / pause / restart)."""
+sends them to the viewport (GPU skinning). Owns the playback clock (play / pause / restart); a
+static pose is shown with ``show_pose``."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ class BodyPlayer(QObject):
 
     frame_changed = Signal(float)
 
-    def __init__(self, viewport: SplatViewport, body: BodyModel, motion: Motion, splats: int = 20000,
-                 avatar: Avatar | None = None) -> None:
+    def __init__(self, viewport: SplatViewport, body: BodyModel, motion: Motion | None, splats: int = 20000,
+                 avatar: Avatar | None = None, frame: bool = True, show: bool = True) -> None:
         super().__init__(viewport)
         self.viewport, self.body, self.motion = viewport, body, motion
         if avatar is None:  # the bare body as coloured splats
@@ -36,18 +37,21 @@ class BodyPlayer(QObject):
         self.time = 0.0
         self._clock = time.perf_counter()
         self._timer = QTimer(self)
-        self._timer.setInterval(max(1, round(1000 / min(motion.fps, 60.0))))
+        self._timer.setInterval(max(1, round(1000 / min(60.0 if motion is None else motion.fps, 60.0))))
         self._timer.timeout.connect(self._tick)
-        viewport.set_cloud(self.cloud)
+        viewport.set_cloud(self.cloud, frame=frame)
         viewport.set_skinning(self.indices, self.weights)
         self._framed_target = viewport.camera.target.copy()
-        self.show_time(0.0)
+        if show:
+            self.show_time(0.0)
 
     @property
     def playing(self) -> bool:
         return self._timer.isActive()
 
     def play(self) -> None:
+        if self.motion is None:
+            return
         self._clock = time.perf_counter()
         self._timer.start()
 
@@ -57,22 +61,27 @@ class BodyPlayer(QObject):
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()
 
-    def bones_at(self, seconds: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Bone transforms [K, 4, 4], aligned quaternions [K, 4], posed splat centres [N, 3] and the
-        root translation [3] at ``seconds``."""
-        pose, trans = self.motion.sample(torch.tensor([seconds]))
+    def bones(self, pose: torch.Tensor, root: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Bone transforms [K, 4, 4], aligned quaternions [K, 4] and posed splat centres [N, 3] for
+        ``pose`` [55, 3] and pelvis translation ``root`` [3] (metres)."""
         with torch.no_grad():
-            transforms = self.body.forward(self.shape, pose, trans).transforms[0]
+            transforms = self.body.forward(self.shape, pose[None].float(), root[None].float()).transforms[0]
             means = skin_points(self.cloud.means, self.indices, self.weights, transforms)
-        return transforms, bone_quaternions(transforms, self.parents), means, trans[0]
+        return transforms, bone_quaternions(transforms, self.parents), means
+
+    def show_pose(self, pose: torch.Tensor, root: torch.Tensor | None = None) -> None:
+        """Show the body in ``pose`` [55, 3] (radians) moved by ``root`` [3] (None: in place)."""
+        root = torch.zeros(3) if root is None else root
+        transforms, quats, means = self.bones(pose, root)
+        self.viewport.set_pose(transforms, quats, means.numpy())
+        # the camera follows the body across the floor (not up and down)
+        self.viewport.camera.target = self._framed_target + root.double().numpy() * (1.0, 0.0, 1.0)
 
     def show_time(self, seconds: float) -> None:
         """Pose the body at ``seconds`` into the motion (looping)."""
         self.time = seconds % max(self.motion.duration, 1e-6)
-        transforms, quats, means, trans = self.bones_at(self.time)
-        self.viewport.set_pose(transforms, quats, means.numpy())
-        # the camera follows the body across the floor (not up and down)
-        self.viewport.camera.target = self._framed_target + trans.double().numpy() * (1.0, 0.0, 1.0)
+        pose, trans = self.motion.sample(torch.tensor([self.time]))
+        self.show_pose(pose[0], trans[0])
         self.frame_changed.emit(self.time)
 
     def _tick(self) -> None:

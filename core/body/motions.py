@@ -63,6 +63,15 @@ def relaxed_pose() -> torch.Tensor:
     return pose[0]
 
 
+def pose_presets() -> dict[str, torch.Tensor]:
+    """Named whole-body poses [55, 3] for the pose panel: T-pose, A-pose, relaxed standing, arms up."""
+    a_pose, arms_up = zero_pose(), zero_pose()
+    for pose, angle in ((a_pose, math.radians(45.0)), (arms_up, -math.radians(70.0))):
+        pose[_J["left_shoulder"], 2] = -angle
+        pose[_J["right_shoulder"], 2] = angle
+    return {"T-pose": zero_pose(), "A-pose": a_pose, "Relaxed": relaxed_pose(), "Arms up": arms_up}
+
+
 def _idle(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
     pose = zero_pose(len(t))
     breath = torch.sin(2 * math.pi * t / 4.0)

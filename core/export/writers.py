@@ -20,11 +20,15 @@ from core.fit.result import BodyFit
 
 FORMATS = ("avatar", "ply", "posed", "fit", "params", "mesh", "glb", "preview")
 NEEDS_FIT = ("posed", "fit", "params", "mesh", "preview")
+#: What each format appends to the stem.
+SUFFIXES = {"avatar": ".avatar", "ply": ".ply", "posed": "_posed.ply", "fit": "_fit.json", "params": "_body.npz",
+            "mesh": "_body.obj", "glb": "_body.glb", "preview": "_preview.png"}
 
 
-def write_formats(stem: Path, formats: tuple[str, ...], body: BodyModel, avatar: Avatar, fit: BodyFit | None,
-                  photo: np.ndarray | None = None) -> list[Path]:
-    """Write ``formats`` of ``avatar`` (posed by ``fit``) next to ``stem``; the paths written."""
+def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fit: BodyFit | None,
+                 photo: np.ndarray | None = None, pose: np.ndarray | None = None) -> Path:
+    """Write one format of ``avatar`` to ``path`` (atomic); ``pose`` [55, 3] poses the ``posed`` and
+    ``preview`` formats instead of the fit's pose (then at the body's rest root). The path written."""
     from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
     from core.export.gltf import save_rigged_glb
     from core.io.bundle import save_bundle
@@ -32,37 +36,43 @@ def write_formats(stem: Path, formats: tuple[str, ...], body: BodyModel, avatar:
     from core.io.video import write_image
     from core.render.offline import framed_camera, render_image
 
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format '{fmt}'; formats are {', '.join(FORMATS)}")
+    if fit is None and fmt in NEEDS_FIT and not (pose is not None and fmt in ("posed", "preview")):
+        raise ValueError(f"{fmt} needs the body fit, which this avatar does not have")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "avatar":
+        return save_bundle(path, avatar, fit, photo)
+    if fmt == "ply":
+        write_ply(path, avatar.canonical(body))
+    elif fmt in ("posed", "preview"):
+        posed = (avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if pose is None
+                 else avatar.posed(body, torch.as_tensor(pose, dtype=torch.float32)))
+        if fmt == "posed":
+            write_ply(path, posed)
+        else:
+            views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
+            write_image(path, np.concatenate(views, 1))
+    elif fmt == "fit":
+        return fit.save(path)
+    elif fmt == "params":
+        return save_body_parameters(path, fit)
+    elif fmt == "mesh":
+        return save_body_mesh(path, body, fit, avatar)
+    else:
+        return save_rigged_glb(path, body, avatar.shape, vertex_colours(body, avatar))
+    return path
+
+
+def write_formats(stem: Path, formats: tuple[str, ...], body: BodyModel, avatar: Avatar, fit: BodyFit | None,
+                  photo: np.ndarray | None = None) -> list[Path]:
+    """Write ``formats`` of ``avatar`` (posed by ``fit``) next to ``stem``; the paths written."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown export format(s) {', '.join(unknown)}; formats are {', '.join(FORMATS)}")
     if fit is None and any(f in NEEDS_FIT for f in formats):
         raise ValueError(f"{', '.join(f for f in formats if f in NEEDS_FIT)} need(s) the body fit, which this "
                          "avatar does not have")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-
-    def named(suffix: str) -> Path:
-        return stem.parent / f"{stem.name}{suffix}"
-
-    written = []
-    posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if fit is not None else None
-    if "avatar" in formats:
-        written.append(save_bundle(named(".avatar"), avatar, fit, photo))
-    if "ply" in formats:
-        write_ply(named(".ply"), avatar.canonical(body))
-        written.append(named(".ply"))
-    if "posed" in formats:
-        write_ply(named("_posed.ply"), posed)
-        written.append(named("_posed.ply"))
-    if "fit" in formats:
-        written.append(fit.save(named("_fit.json")))
-    if "params" in formats:
-        written.append(save_body_parameters(named("_body.npz"), fit))
-    if "mesh" in formats:
-        written.append(save_body_mesh(named("_body.obj"), body, fit, avatar))
-    if "glb" in formats:
-        written.append(save_rigged_glb(named("_body.glb"), body, avatar.shape, vertex_colours(body, avatar)))
-    if "preview" in formats:
-        views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
-        write_image(named("_preview.png"), np.concatenate(views, 1))
-        written.append(named("_preview.png"))
-    return written
+    return [write_format(fmt, stem.parent / f"{stem.name}{SUFFIXES[fmt]}", body, avatar, fit, photo)
+            for fmt in FORMATS if fmt in formats]

@@ -45,6 +45,30 @@ def posed_body(body: BodyModel, fit: BodyFit) -> BodyOutput:
         return body.forward(torch.tensor(fit.shape)[None], torch.tensor(fit.pose)[None], torch.tensor(fit.root)[None])
 
 
+def fitted_keypoints(body: BodyModel, fit: BodyFit) -> np.ndarray:
+    """Photo pixels [23, 2] of the fitted body's COCO-23 keypoints (:data:`KEYPOINT_NAMES` order):
+    where the fit puts each point the user can pin."""
+    posed = posed_body(body, fit)
+    return project_points(fit, body.keypoints(posed.vertices)[0].numpy())
+
+
+def draw_observation(rgb: np.ndarray, observation: PersonObservation) -> np.ndarray:
+    """RGB uint8 [H, W, 3]: the photo with the background dimmed, the detected mask's outline (white)
+    and the detected keypoints (green dots)."""
+    import cv2
+
+    mask = observation.mask > 0.5
+    image = rgb.copy()
+    image[~mask] = (image[~mask] * 0.45).astype(np.uint8)
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    scale = max(1, round(max(image.shape[:2]) / 500))
+    cv2.drawContours(image, contours, -1, (255, 255, 255), scale)
+    for x, y, confidence in keypoints_from_observation(observation):
+        if confidence > 0:
+            cv2.circle(image, (int(x), int(y)), 3 * scale, (40, 220, 80), -1, cv2.LINE_AA)
+    return image
+
+
 def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, body: BodyModel) -> np.ndarray:
     """RGB uint8 [H, W, 3]: the photo dimmed, the detected mask's outline (white), the fitted body's
     silhouette (translucent blue), its skeleton (orange) and the detected keypoints (green dots,

@@ -70,3 +70,16 @@ class OnnxNetwork:
         feed = {name: inputs[name].detach().float().contiguous().numpy() for name in INPUTS}
         outputs = self.session.run(list(OUTPUTS), feed)
         return Prediction(*(torch.from_numpy(value) for value in outputs))
+
+
+def cached_onnx(folder: str | os.PathLike[str], cache_dir: str | os.PathLike[str]) -> Path:
+    """The ONNX export of the network in ``folder``, made once into ``cache_dir`` (named by a hash of
+    the weights, so a retrained network gets a new file)."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(folder, "model.safetensors").read_bytes()).hexdigest()[:16]
+    target = Path(cache_dir) / f"network-{digest}.onnx"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        export_onnx(folder, target)
+    return target

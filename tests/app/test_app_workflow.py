@@ -1,0 +1,253 @@
+"""The whole app on a real photo: drop → background reconstruction (fast preset) → avatar in the
+viewport; cancel; pose sliders with undo; the fit editor's pin and refit; every export read back by
+another library; bad files. Real window, real OpenGL (Xvfb + Mesa), real mediapipe and network."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.export_menu import EXPORTS, VideoOptions
+from app.images import qimage_to_rgb
+from app.main_window import MainWindow
+from app.preferences import Preferences
+from core.body.joints import KEYPOINT_NAMES
+from tests.photos import PHOTOS, needs_photos
+
+pytestmark = [pytest.mark.usefixtures("gl_available"), pytest.mark.slow, needs_photos]
+PHOTO = PHOTOS / "01_pifu_ryota.png"
+
+
+def wait_for(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s")
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
+def frame(window: MainWindow) -> np.ndarray:
+    return qimage_to_rgb(window.viewport.grabFramebuffer())
+
+
+def make_window(tmp_path) -> MainWindow:
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window.apply_preferences(Preferences(preset="fast"))
+    window.viewport.setFixedSize(360, 360)
+    window.show()
+    wait_for(window.viewport.isValid, 20)
+    assert window.viewport.gl_error is None, window.viewport.gl_error
+    return window
+
+
+@pytest.fixture(scope="module")
+def window(qapp, gl_available, tmp_path_factory):
+    """One window that reconstructed :data:`PHOTO`, shared by the tests of this module."""
+    win = make_window(tmp_path_factory.mktemp("app"))
+    empty = frame(win)
+    progress = []
+    win.jobs.progress.connect(lambda fraction, message: progress.append(fraction))
+    assert win.open_path(PHOTO)
+    wait_for(lambda: win.document.avatar is not None and not win.jobs.busy)
+    QApplication.processEvents()
+    assert win.last_error is None, win.last_error
+    win.empty_frame, win.progress_seen = empty, progress
+    yield win
+    win.close()
+
+
+def test_dropped_photo_becomes_an_avatar_on_screen(window):
+    fractions = window.progress_seen
+    assert len(fractions) > 10 and fractions[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-9 for a, b in zip(fractions, fractions[1:], strict=False)), "progress went back"
+    shown = frame(window)
+    assert np.abs(shown.astype(int) - window.empty_frame).sum(-1).__gt__(30).mean() > 0.05, "avatar not drawn"
+    doc = window.document
+    assert doc.fit is not None and doc.photo is not None and np.array_equal(doc.pose, doc.fit.pose)
+    assert "Gaussians" in window._splat_label.text() and "•" in window.windowTitle()  # new, unsaved
+
+
+def test_pose_slider_changes_the_frame_and_undo_restores_it_exactly(window):
+    panel = window.pose_panel
+    panel.select_joint("left_shoulder")
+    before = frame(window)
+    slider = panel.sliders[2]
+    slider.setValue(slider.maximum() - 10)  # raise the left arm
+    raised = frame(window)
+    assert np.abs(raised.astype(int) - before).mean() > 0.5
+    window.undo_action.trigger()
+    assert np.array_equal(frame(window), before)
+    window.redo_action.trigger()
+    assert np.array_equal(frame(window), raised)
+    window.undo_action.trigger()
+
+
+def test_motion_timeline_plays_and_scrubs(window):
+    still = frame(window)
+    assert window.set_motion("wave")
+    window.timeline.scrub.setValue(500)
+    waving = frame(window)
+    assert window.timeline.time == pytest.approx(window.timeline.motion.duration / 2, rel=0.01)
+    assert np.abs(waving.astype(int) - still).mean() > 0.2
+    window.timeline.play()
+    start = window.timeline.time
+    wait_for(lambda: window.timeline.time != start, 5)
+    window.timeline.set_motion(None)
+    assert np.array_equal(frame(window), still)  # the pose panel's pose again
+
+
+def test_fit_editor_pin_and_refit_moves_the_joint_to_the_pin(window):
+    from core.fit.overlay import fitted_keypoints
+
+    doc, editor = window.document, window.fit_editor
+    canvas = editor.canvas
+    name = "left_wrist"
+    start = canvas.handles[name]
+    target = start + np.array([-18.0, -14.0])  # photo pixels
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     canvas.to_widget(*start).toPoint())
+    QTest.mouseMove(canvas, canvas.to_widget(*(start + target) / 2).toPoint())
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       canvas.to_widget(*target).toPoint())
+    pin = np.array(doc.pins[name])
+    scale = canvas._scale_offset()[0]
+    assert np.abs(pin - target).max() <= 1.0 / scale + 1e-6  # one screen pixel
+    old_fit = doc.fit
+    editor.refit_button.click()
+    wait_for(lambda: doc.fit is not old_fit and not window.jobs.busy, 30)
+    moved = fitted_keypoints(doc.body, doc.fit)[KEYPOINT_NAMES.index(name)]
+    assert np.linalg.norm(moved - pin) <= 5.0, (moved, pin)
+    assert doc.fit.pins[name] == pytest.approx(tuple(pin))
+    old_avatar = doc.avatar
+    editor.update_button.click()
+    wait_for(lambda: doc.avatar is not old_avatar and not window.jobs.busy, 60)
+    window.undo_action.trigger()  # the refit is undoable
+    assert doc.fit is old_fit
+
+
+def _read_back(fmt: str, path):
+    if fmt == "avatar":
+        from core.io.bundle import load_bundle
+
+        return len(load_bundle(path).avatar.cloud)
+    if fmt in ("ply", "posed"):
+        from plyfile import PlyData
+
+        return PlyData.read(str(path))["vertex"].count
+    if fmt == "sequence":
+        from plyfile import PlyData
+
+        frames = sorted(path.glob("*.ply"))
+        assert len(frames) > 5
+        return PlyData.read(str(frames[-1]))["vertex"].count
+    if fmt == "fit":
+        return len(json.loads(path.read_text())["pose"])
+    if fmt == "params":
+        with np.load(path, allow_pickle=False) as data:
+            return len(data.files)
+    if fmt == "mesh":
+        import trimesh
+
+        return len(trimesh.load(path, process=False).vertices)
+    if fmt == "glb":
+        import pygltflib
+
+        return len(pygltflib.GLTF2().load(str(path)).skins[0].joints)
+    if fmt == "preview":
+        with Image.open(path) as image:
+            return image.size[0]
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    next(reader)  # the metadata
+    return sum(1 for _ in reader)
+
+
+def test_every_export_writes_a_file_another_library_reads(window, tmp_path):
+    assert {kind.fmt for kind in EXPORTS} == {"avatar", "ply", "posed", "sequence", "fit", "params", "mesh", "glb",
+                                              "preview", "turntable", "animation"}
+    window.set_motion("wave")
+    for kind in EXPORTS:
+        path = tmp_path / (f"out{kind.suffix}" if kind.suffix else "frames")
+        window.export_to(kind.fmt, path, VideoOptions(size=160, turntable_frames=12, fps=12.0))
+        wait_for(lambda: not window.jobs.busy, 180)
+        assert window.last_error is None, (kind.fmt, window.last_error)
+        assert window.last_export and _read_back(kind.fmt, path) > 0, kind.fmt
+    window.set_motion(None)
+
+
+def test_export_can_be_cancelled_and_leaves_no_file(window, tmp_path):
+    target = tmp_path / "turn.mp4"
+    window.export_to("turntable", target)
+    wait_for(lambda: window.progress_bar.value() > 0, 60)
+    window.cancel_button.click()
+    wait_for(lambda: not window.jobs.busy, 30)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cancel_mid_reconstruction_keeps_the_app_usable(window, tmp_path):
+    previous = window.document.avatar
+    window.open_path(PHOTOS / "05_lhm_000057.png")
+    wait_for(lambda: window.progress_bar.value() >= 100, 60)  # into the body fit
+    window.cancel_button.click()
+    wait_for(lambda: not window.jobs.busy, 5)
+    assert window.document.avatar is previous and window.last_error is None
+    assert window.document.photo.source == PHOTO and window.fit_editor.canvas.handles  # the editor shows it again
+    window.pose_panel.sliders[0].setValue(10)  # still responds
+    assert window.document.undo_stack.canUndo()
+    window.undo_action.trigger()
+
+
+def test_bad_files_show_an_error_and_the_app_keeps_working(window, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    window.open_path(broken)
+    wait_for(lambda: not window.jobs.busy, 30)
+    assert window.error_dialog.isVisible() and "broken.jpg" in window.last_error
+    window.error_dialog.close()
+    assert not window.open_path(tmp_path / "notes.txt")
+    assert "not a file Avatarium can open" in window.last_error
+    window.error_dialog.close()
+    bad_bundle = tmp_path / "bad.avatar"
+    bad_bundle.write_bytes(b"PK\x03\x04 truncated")
+    assert not window.open_path(bad_bundle)
+    window.error_dialog.close()
+    assert window.document.avatar is not None
+
+
+def test_group_photo_offers_the_people_and_a_click_chooses_one(qapp, tmp_path):
+    win = make_window(tmp_path)
+    try:
+        win.open_path(PHOTOS / "16_ultralytics_bus_multi.jpg")
+        wait_for(lambda: not win.jobs.busy, 60)
+        canvas = win.fit_editor.canvas
+        assert len(canvas.boxes) >= 2 and "people" in win.last_error
+        win.error_dialog.close()
+        x0, y0, x1, y1 = canvas.boxes[0]
+        QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         canvas.to_widget((x0 + x1) / 2, (y0 + y1) / 2).toPoint())
+        wait_for(lambda: win.jobs.busy, 5)
+        wait_for(lambda: not win.jobs.busy, 120)
+        assert win.document.avatar is not None, win.last_error
+        assert win.document.photo.size == (x1 - x0, y1 - y0)
+    finally:
+        win.close()
+
+
+def test_preferences_persist(qapp, tmp_path):
+    settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    win.apply_preferences(Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2))
+    win.close()
+    again = MainWindow(QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat))
+    assert again.preferences == Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2)
+    assert again.viewport.background.name() == "#102030"
+    again.close()
