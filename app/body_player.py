@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -33,6 +34,7 @@ class BodyPlayer(QObject):
             self.shape = torch.tensor(avatar.shape)[None]
             self.cloud, binding = avatar.cloud, avatar.binding
         self.indices, self.weights = binding.top(4)
+        self._faces = body.faces.numpy().astype(np.uint32)
         self.parents = binding.bone_parents
         self.time = 0.0
         self._clock = time.perf_counter()
@@ -65,8 +67,11 @@ class BodyPlayer(QObject):
         """Bone transforms [K, 4, 4], aligned quaternions [K, 4] and posed splat centres [N, 3] for
         ``pose`` [55, 3] and pelvis translation ``root`` [3] (metres)."""
         with torch.no_grad():
-            transforms = self.body.forward(self.shape, pose[None].float(), root[None].float()).transforms[0]
+            out = self.body.forward(self.shape, pose[None].float(), root[None].float())
+            transforms = out.transforms[0]
             means = skin_points(self.cloud.means, self.indices, self.weights, transforms)
+        if self.viewport.wants_body:  # the skeleton or mesh guide is shown
+            self.viewport.set_body(out.vertices[0].numpy(), out.joints[0].numpy(), self._faces)
         return transforms, bone_quaternions(transforms, self.parents), means
 
     def show_pose(self, pose: torch.Tensor, root: torch.Tensor | None = None) -> None:

@@ -21,6 +21,7 @@ def configure_opengl() -> None:
     fmt.setVersion(4, 1)
     fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
     fmt.setSwapInterval(0)
+    fmt.setDepthBufferSize(24)  # the body-mesh guide
     QSurfaceFormat.setDefaultFormat(fmt)
 
 
@@ -66,6 +67,8 @@ def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk",
             window.timeline.play()
     elif path is not None:
         window.open_path(path)
+    if not window.jobs.busy:
+        window.warm_up()
     return app.exec()
 
 

@@ -45,8 +45,9 @@ SPLAT_SUFFIXES = (".ply", ".avatar")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 OPENABLE_SUFFIXES = SPLAT_SUFFIXES + PHOTO_SUFFIXES
 _PHOTO_FILTER = "Photos (" + " ".join(f"*{s}" for s in PHOTO_SUFFIXES) + ")"
-_JOB_TITLES = {"detect": "Cannot use this photo", "reconstruct": "Reconstruction failed", "refit": "Refit failed",
-               "update": "Cannot update the avatar", "export": "Export failed"}
+_JOB_TITLES = {"warm-up": "Cannot load the network", "detect": "Cannot use this photo",
+               "reconstruct": "Reconstruction failed", "refit": "Refit failed", "update": "Cannot update the avatar",
+               "export": "Export failed"}
 
 
 class MainWindow(QMainWindow):
@@ -144,6 +145,13 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Frame Object", self.viewport.frame_object, "F")
         self._action(view_menu, "&Reset View", self.viewport.reset_view, "Home")
         self._action(view_menu, "&Background Colour…", self.background_dialog)
+        view_menu.addSeparator()
+        self.guide_actions = {}
+        for name, label, key in (("grid", "Floor &Grid", "G"), ("skeleton", "S&keleton", "K"),
+                                 ("mesh", "Body &Mesh (instead of the Gaussians)", "M")):
+            action = self._action(view_menu, label, lambda on, n=name: self.show_guide(n, on), key)
+            action.setCheckable(True)
+            self.guide_actions[name] = action
         animation_menu = self.menuBar().addMenu("&Animation")
         self.play_action = self._action(animation_menu, "&Play / Pause", self.toggle_playback, "Space")
         self._action(animation_menu, "&Restart", self.restart_playback, "Ctrl+R")
@@ -336,6 +344,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Reconstructing {name}…")
         self.jobs.submit("detect", detect_job(path, self.preferences, box, photo))
 
+    def warm_up(self) -> None:
+        """Load the body model, detector and network in the background now, so that the first photo
+        dropped is reconstructed sooner (a photo dropped meanwhile queues behind it)."""
+        from app.tasks import pipeline_for
+
+        preferences = self.preferences
+        self.jobs.submit("warm-up", lambda progress, cancel, cache: pipeline_for(preferences, cache) and None)
+
     def choose_person(self, box) -> None:
         """The user picked one person of a group photo."""
         if self._undetected_photo is not None:
@@ -367,7 +383,8 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self, name: str) -> None:
         self._on_stopped(name)
-        self.statusBar().showMessage(f"Cancelled ({name})", 5000)
+        if name != "warm-up":  # replaced by a real job, which uses what it loaded
+            self.statusBar().showMessage(f"Cancelled ({name})", 5000)
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress_bar.setValue(round(fraction * 1000))
@@ -457,6 +474,15 @@ class MainWindow(QMainWindow):
     def _show_pose(self, pose: torch.Tensor, root: torch.Tensor) -> None:
         if self.player is not None and self.document.avatar is not None:
             self.player.show_pose(pose, root)
+
+    def show_guide(self, name: str, shown: bool) -> None:
+        """Show or hide a viewport guide: ``grid``, ``skeleton`` or ``mesh`` (the posed body's mesh)."""
+        self.viewport.set_guide(name, shown)
+        self.guide_actions[name].setChecked(shown)
+        if self.document.avatar is not None:
+            self._show_current_pose()  # the skeleton and mesh come with the next pose
+        elif self.player is not None and self.player.motion is not None:
+            self.player.show_time(self.player.time)
 
     def toggle_playback(self) -> None:
         if self.timeline.motion is not None:

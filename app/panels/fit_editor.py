@@ -8,7 +8,7 @@ person's box; a click inside one chooses that person.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -185,8 +185,12 @@ class FitEditor(QWidget):
         self._overlay: np.ndarray | None = None
         self._handles: dict[str, np.ndarray] = {}
         self._boxes: list = []
-        document.photo_changed.connect(self._rebuild)  # photo, observation and fit arrive together
-        document.fit_changed.connect(self._rebuild)
+        self._rebuild_timer = QTimer(self)  # a new reconstruction changes photo and fit: draw once
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(0)
+        self._rebuild_timer.timeout.connect(self._rebuild)
+        document.photo_changed.connect(self._rebuild_timer.start)
+        document.fit_changed.connect(self._rebuild_timer.start)
         document.constraints_changed.connect(self._refresh)
         self._rebuild()
 
@@ -206,6 +210,7 @@ class FitEditor(QWidget):
 
     def restore(self) -> None:
         """Back to the document's photo and fit (after a cancelled or failed reconstruction)."""
+        self._rebuild_timer.stop()
         self._rebuild()
 
     def _choose(self, box) -> None:

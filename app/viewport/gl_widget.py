@@ -1,7 +1,9 @@
 """The splat viewport: a QOpenGLWidget with orbit / pan / zoom mouse controls.
 
 Left drag orbits, right or middle drag (or Shift + left) pans, the wheel zooms, a double click
-frames the object. The camera maths is ``core.camera.OrbitCamera``; drawing is ``SplatRenderer``.
+frames the object. The camera maths is ``core.camera.OrbitCamera``; drawing is ``SplatRenderer``,
+plus ``GuideRenderer`` for the optional floor grid, skeleton and body mesh (the mesh replaces the
+splats while shown).
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
+from app.viewport.guide_renderer import GuideRenderer
 from app.viewport.splat_renderer import FrameStats, GLSetupError, SplatRenderer
-from core.camera import OrbitCamera
+from core.camera import OrbitCamera, opengl_projection, opengl_view
 from core.gaussians import GaussianCloud
+from core.render import guides
+
+GUIDES = ("grid", "skeleton", "mesh")
 
 _ORBIT_RAD_PER_PX = math.radians(0.4)
 _ZOOM_PER_NOTCH = 0.85
@@ -39,6 +45,12 @@ class SplatViewport(QOpenGLWidget):
         self.last_frame = FrameStats()
         self.gl_error: str | None = None
         self._renderer = SplatRenderer()
+        self._guides = GuideRenderer()
+        self.guides = dict.fromkeys(GUIDES, False)  # which guides are shown
+        self._pending_grid: np.ndarray | None = None
+        self._pending_body: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._mesh_faces: np.ndarray | None = None
+        self._has_body = False
         self._cloud: GaussianCloud | None = None
         self._upload_pending = False
         self._pending_skin: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -65,8 +77,10 @@ class SplatViewport(QOpenGLWidget):
             lo, hi = cloud.bounds()
             self._center = ((lo + hi) / 2).double().cpu().numpy()
             self._radius = cloud.radius()
+            self._pending_grid = guides.floor_grid(self._center, float(lo[1]), max(1.5, 1.2 * self._radius))
             if frame:
                 self.frame_object()
+        self._has_body = False
         self.update()
 
     def set_skinning(self, indices: torch.Tensor, weights: torch.Tensor) -> None:
@@ -78,6 +92,30 @@ class SplatViewport(QOpenGLWidget):
         """Show the skinned cloud posed by bone transforms [K, 4, 4] / quaternions [K, 4]; the CPU's
         posed centres [N, 3] order the depth sort."""
         self._pending_pose = (transforms, quats, posed_means)
+        self.update()
+
+    def set_body(self, vertices: np.ndarray, joints: np.ndarray, faces: np.ndarray) -> None:
+        """The posed body under the splats (vertices [V, 3], joints [55, 3], faces [F, 3]; world) for
+        the skeleton and mesh guides."""
+        normals = guides.vertex_normals(vertices, faces) if self.guides["mesh"] else None
+        new_faces = None if self._mesh_faces is faces else faces
+        self._mesh_faces = faces
+        self._pending_body = (guides.skeleton_segments(joints), vertices, normals, new_faces)
+        self._has_body = True
+        self.update()
+
+    @property
+    def wants_body(self) -> bool:
+        """Whether a guide that needs :meth:`set_body` is shown."""
+        return self.guides["skeleton"] or self.guides["mesh"]
+
+    def set_guide(self, name: str, shown: bool) -> None:
+        """Show or hide guide ``name`` (one of :data:`GUIDES`); skeleton and mesh need :meth:`set_body`."""
+        if name not in GUIDES:
+            raise ValueError(f"unknown guide '{name}' ({', '.join(GUIDES)})")
+        self.guides[name] = bool(shown)
+        if name == "mesh" and shown:
+            self._mesh_faces = None  # the next set_body uploads the faces and normals
         self.update()
 
     def frame_object(self) -> None:
@@ -107,6 +145,7 @@ class SplatViewport(QOpenGLWidget):
     def initializeGL(self) -> None:
         try:
             self._renderer.initialize()
+            self._guides.initialize()
         except (GLSetupError, GL.GLError) as exc:
             self.gl_error = (f"The 3D view cannot start: {exc}\nAvatarium needs OpenGL 4.1 (core profile). "
                              "Update the graphics driver or use Mesa's software renderer (llvmpipe); "
@@ -117,14 +156,16 @@ class SplatViewport(QOpenGLWidget):
     def _release_gl(self) -> None:
         self.makeCurrent()
         self._renderer.release()
+        self._guides.release()
         self.doneCurrent()
 
     def paintGL(self) -> None:
         bg = self.background
         GL.glClearColor(bg.redF(), bg.greenF(), bg.blueF(), 1.0)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         if self.gl_error is not None:
             return
+        self._upload_guides()
         if self._upload_pending:
             self._renderer.set_cloud(self._cloud)
             self._upload_pending = False
@@ -138,9 +179,28 @@ class SplatViewport(QOpenGLWidget):
         width, height = max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
         GL.glViewport(0, 0, width, height)
         near, far = self.camera.near_far(self._radius)
-        self.last_frame = self._renderer.render(
-            self.camera.viewmat(), self.camera.intrinsics(width, height), width, height, near, far
-        )
+        viewmat, K = self.camera.viewmat(), self.camera.intrinsics(width, height)
+        view_projection = opengl_projection(K, width, height, near, far) @ opengl_view(viewmat)
+        light = -viewmat[2, :3]  # a headlight: towards the camera
+        if self.guides["grid"] and self._cloud is not None:
+            self._guides.draw(view_projection, light, ("grid",))
+        if self.guides["mesh"] and self._has_body:
+            self._guides.draw(view_projection, light, ("mesh",))
+        else:
+            self.last_frame = self._renderer.render(viewmat, K, width, height, near, far)
+        if self.guides["skeleton"] and self._has_body:
+            self._guides.draw(view_projection, light, ("skeleton",))
+
+    def _upload_guides(self) -> None:
+        if self._pending_grid is not None:
+            self._guides.set_grid(self._pending_grid)
+            self._pending_grid = None
+        if self._pending_body is not None:
+            bones, vertices, normals, faces = self._pending_body
+            self._guides.set_skeleton(bones)
+            if normals is not None:
+                self._guides.set_mesh(vertices, normals, faces)
+            self._pending_body = None
 
     def _on_frame_swapped(self) -> None:
         now = time.perf_counter()
