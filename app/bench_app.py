@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.gl_info import gl_info
-from app.main import application, wait_until_painted
+from app.main import application, process_events_until, wait_until_painted
 from app.main_window import MainWindow
 from app.preferences import Preferences
 
@@ -28,16 +28,6 @@ def _percentiles(values_ms: list[float]) -> dict[str, float]:
             "p95_ms": round(float(np.percentile(values, 95)), 2), "max_ms": round(float(values.max()), 2)}
 
 
-def _wait(predicate, timeout_s: float) -> None:
-    app = application()
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the app did not get there in {timeout_s:.0f} s")
-        app.processEvents()
-        time.sleep(0.001)
-
-
 def _next_frame_ms(window: MainWindow, change) -> float:
     """Milliseconds from calling ``change()`` until the viewport has swapped a new frame."""
     swapped: list[float] = []
@@ -48,7 +38,7 @@ def _next_frame_ms(window: MainWindow, change) -> float:
     window.viewport.frameSwapped.connect(on_swap)
     start = time.perf_counter()
     change()
-    _wait(lambda: bool(swapped), 10.0)
+    process_events_until(lambda: bool(swapped), 10.0)
     window.viewport.frameSwapped.disconnect(on_swap)
     return 1e3 * (swapped[0] - start)
 
@@ -90,7 +80,7 @@ def _drop_to_avatar(window: MainWindow, photo: Path) -> tuple[float, list[float]
     start = last[0] = time.perf_counter()
     probe.start()
     _drop(window, photo)
-    _wait(lambda: bool(first_frame) or (not window.jobs.busy and window.last_error is not None), 600.0)
+    process_events_until(lambda: bool(first_frame) or (not window.jobs.busy and window.last_error is not None), 600.0)
     probe.stop()
     window.viewport.frameSwapped.disconnect(on_swap)
     window.document.avatar_changed.disconnect(on_avatar)
@@ -111,7 +101,7 @@ def bench_app(photo: Path, preset: str = "fast", size: int = 512, slider_steps: 
     window.show()
     wait_until_painted(window)
     cold, cold_lateness = _drop_to_avatar(window, photo)
-    _wait(lambda: not window.jobs.busy, 60.0)
+    process_events_until(lambda: not window.jobs.busy, 60.0)
     warm, warm_lateness = _drop_to_avatar(window, photo)
     # pose slider → frame
     panel = window.pose_panel

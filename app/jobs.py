@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.progress import Cancelled, CancelToken, Progress
 
@@ -90,7 +90,6 @@ class JobRunner(QObject):
         self._clear.connect(self._worker.clear)
         self._worker.progress.connect(self._on_progress)
         self._worker.done.connect(self._on_done)
-        self._thread.start()
         self._current: _Task | None = None
         self._pending: _Task | None = None
 
@@ -128,11 +127,17 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel everything and stop the worker thread."""
         self.cancel()
-        self._clear.emit()
-        self._thread.quit()
-        self._thread.wait(timeout_ms)
+        if self._thread.isRunning():
+            self._clear.emit()
+            self._thread.quit()
+            self._thread.wait(timeout_ms)
 
     def _start(self, task: _Task) -> None:
+        if not self._thread.isRunning():  # started on first use: a window that runs no job has no thread
+            self._thread.start()
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(self.shutdown)
         self._current = task
         self.started.emit(task.name)
         self.busy_changed.emit(True)

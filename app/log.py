@@ -23,3 +23,21 @@ def start_logging() -> Path:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     return path
+
+
+def install_error_hook(show_error) -> None:
+    """Route exceptions that escape a Qt slot to the log file and to ``show_error(title, message)``
+    (a dialog) instead of a traceback on the console; the event loop keeps running."""
+    import sys
+    import traceback
+
+    def hook(kind, value, tb) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        logging.getLogger("avatarium.app").error("unexpected error:\n%s",
+                                                 "".join(traceback.format_exception(kind, value, tb)))
+        show_error("Something went wrong", f"An unexpected error happened ({kind.__name__}: {value}).\nThe app "
+                   f"keeps working; the details are in {log_path()}.")
+
+    sys.excepthook = hook

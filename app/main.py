@@ -36,28 +36,33 @@ def application() -> QApplication:
     return app
 
 
-def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
-    """Process events until the viewport has a GL context (window shown and exposed)."""
+def process_events_until(predicate, timeout_s: float, what: str = "the app") -> None:
+    """Run the Qt event loop until ``predicate()`` is true; RuntimeError after ``timeout_s`` seconds."""
     import time
 
     app = application()
     deadline = time.monotonic() + timeout_s
-    while not window.viewport.isValid() and time.monotonic() < deadline:
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not get there in {timeout_s:.0f} s")
         app.processEvents()
-        time.sleep(0.01)
-    if not window.viewport.isValid():
-        raise RuntimeError("the 3D view did not start (no OpenGL context after "
-                           f"{timeout_s:.0f} s)")
+        time.sleep(0.002)
+
+
+def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
+    """Process events until the viewport has a GL context (window shown and exposed)."""
+    process_events_until(window.viewport.isValid, timeout_s, "the 3D view (no OpenGL context)")
 
 
 def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk", splats: int = 20000) -> int:
     """Open the main window on ``path`` (a photo is reconstructed, an avatar plays ``motion``), or in
     body mode on ``body`` playing ``motion``; run the event loop."""
-    from app.log import start_logging
+    from app.log import install_error_hook, start_logging
 
     app = application()
     start_logging()
     window = MainWindow()
+    install_error_hook(window.show_error)
     window.show()
     if body is not None:
         if window.show_body(body, motion, splats):
@@ -77,21 +82,23 @@ def render_body_frames(body: str, motion: str, out_dir: Path, frames: int = 4, s
     """Body mode without a screen: ``frames`` evenly spaced frames of the motion, as PNGs; with
     ``avatar`` (a .avatar bundle) the motion plays on that avatar instead of the bare body."""
     window = _offscreen_window(size)
-    shown = window.show_avatar(avatar, motion) if avatar is not None else window.show_body(body, motion, splats)
-    if not shown:
-        raise RuntimeError(window.last_error or "body mode failed")
-    if avatar is not None:
-        body = avatar.stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clip = window.player.motion
-    written = []
-    for i in range(frames):
-        seconds = clip.duration * i / max(frames, 1)
-        window.player.show_time(seconds)
-        target = out_dir / f"{body}_{clip.name}_{i:02d}_{seconds:05.2f}s.png"
-        window.save_screenshot(target)
-        written.append(target)
-    window.close()
+    try:
+        shown = window.show_avatar(avatar, motion) if avatar is not None else window.show_body(body, motion, splats)
+        if not shown:
+            raise RuntimeError(window.last_error or "body mode failed")
+        if avatar is not None:
+            body = avatar.stem
+        out_dir.mkdir(parents=True, exist_ok=True)
+        clip = window.player.motion
+        written = []
+        for i in range(frames):
+            seconds = clip.duration * i / max(frames, 1)
+            window.player.show_time(seconds)
+            target = out_dir / f"{body}_{clip.name}_{i:02d}_{seconds:05.2f}s.png"
+            window.save_screenshot(target)
+            written.append(target)
+    finally:
+        window.close()
     return written
 
 

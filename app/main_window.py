@@ -74,12 +74,13 @@ class MainWindow(QMainWindow):
         self.fit_editor = FitEditor(self.document)
         self.pose_panel = PosePanel(self.document)
         self.shape_panel = ShapePanel(self.document)
-        self._dock("Photo and fit", self.fit_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        photo_dock = self._dock("Photo and fit", self.fit_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
         tabs = QTabWidget()
         tabs.addTab(self.pose_panel, "Pose")
         tabs.addTab(self.shape_panel, "Shape")
         self.side_tabs = tabs
         self._dock("Pose and shape", tabs, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([photo_dock], [380], Qt.Orientation.Horizontal)
         self.current_path: Path | None = None
         self.player = None  # BodyPlayer: the body or avatar on the viewport
         self.error_dialog: QMessageBox | None = None

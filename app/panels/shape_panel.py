@@ -27,6 +27,7 @@ class ShapePanel(QWidget):
         self._layout.addRow(self.hint)
         self._layout.addRow(self.reset_button)
         document.avatar_changed.connect(self._sync)
+        self._sync()
 
     def reset(self) -> None:
         if self.document.base_avatar is not None:

@@ -129,6 +129,9 @@ class _Problem:
             return torch.tensor(frame.to_crop(point), dtype=torch.float32)
 
         self.pin_keypoints = [(_K[n], crop(p)) for n, p in constraints.pins.items() if n in _K]
+        if self.pin_keypoints:  # the user's pin replaces the detector's guess for that point
+            self.weights = self.weights.clone()
+            self.weights[[row for row, _ in self.pin_keypoints]] = 0.0
         self.pin_joints = [(JOINT_INDEX[n], crop(p)) for n, p in constraints.pins.items() if n not in _K]
         self.locked = {JOINT_INDEX[n] for n in constraints.locked}
         self.prior_mean = relaxed_pose()

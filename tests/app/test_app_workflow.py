@@ -5,7 +5,6 @@ another library; bad files. Real window, real OpenGL (Xvfb + Mesa), real mediapi
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.export_menu import EXPORTS, VideoOptions
 from app.images import qimage_to_rgb
+from app.main import process_events_until
 from app.main_window import MainWindow
 from app.preferences import Preferences
 from core.body.joints import KEYPOINT_NAMES
@@ -26,12 +26,7 @@ PHOTO = PHOTOS / "01_pifu_ryota.png"
 
 
 def wait_for(predicate, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s")
-        QApplication.processEvents()
-        time.sleep(0.005)
+    process_events_until(predicate, timeout)
 
 
 def frame(window: MainWindow) -> np.ndarray:
@@ -251,3 +246,33 @@ def test_preferences_persist(qapp, tmp_path):
     assert again.preferences == Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2)
     assert again.viewport.background.name() == "#102030"
     again.close()
+
+
+@pytest.mark.parametrize("stage", ["observe", "fit", "avatar"])
+def test_a_failure_in_any_stage_is_a_dialog_and_the_app_goes_on(window, monkeypatch, stage):
+    from core.pipeline import Pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"injected failure in {stage}")
+
+    previous = window.document.avatar
+    monkeypatch.setattr(Pipeline, stage, broken)
+    window.open_path(PHOTO)
+    wait_for(lambda: not window.jobs.busy and window.last_error is not None, 60)
+    assert f"injected failure in {stage}" in window.last_error and "keeps working" in window.last_error
+    assert window.error_dialog.isVisible()
+    window.error_dialog.close()
+    window.last_error = None
+    assert window.document.avatar is previous and window.fit_editor.canvas.handles
+
+
+def test_save_reopen_and_recent_files(window, tmp_path):
+    target = tmp_path / "mine.avatar"
+    assert window.save_avatar_to(target)
+    assert "•" not in window.windowTitle() and not window.document.dirty
+    saved_means = window.document.avatar.cloud.means.clone()
+    assert window.open_path(target)
+    assert window.document.path == target and window.document.fit is not None
+    assert (window.document.avatar.cloud.means == saved_means).all()
+    recent = [action.toolTip() for action in window.recent_menu.actions()]
+    assert recent[0] == str(target.resolve()) and str(PHOTO.resolve()) in recent

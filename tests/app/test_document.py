@@ -8,26 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.document import AvatarDocument
-from core.avatar.avatar import Avatar
-from core.avatar.body_splats import body_splats
-from core.fit.result import BodyFit
 from core.io.bundle import load_bundle
-
-
-@pytest.fixture(scope="module")
-def avatar(anny_body) -> Avatar:
-    shape = anny_body.default_shape()
-    cloud, binding = body_splats(anny_body, shape, 2000, seed=3)
-    return Avatar(cloud, binding, "anny", shape[0].numpy())
-
-
-@pytest.fixture
-def document(qapp, anny_body, avatar) -> AvatarDocument:
-    doc = AvatarDocument()
-    fit = BodyFit("anny", avatar.shape, np.full((55, 3), 0.01, np.float32), np.zeros(3), np.eye(3), (64, 64))
-    doc.set_reconstruction(anny_body, None, None, fit, avatar)
-    return doc
 
 
 def test_new_reconstruction_shows_the_photo_pose_and_is_unsaved(document):
@@ -65,7 +46,8 @@ def test_unchanged_pose_pushes_nothing(document):
     assert document.undo_stack.count() == 0
 
 
-def test_shape_edit_moves_gaussians_with_the_body_and_undoes(document, anny_body, avatar):
+def test_shape_edit_moves_gaussians_with_the_body_and_undoes(document, anny_body, small_avatar):
+    avatar = small_avatar
     heavier = avatar.shape.copy()
     heavier[3] = min(1.0, heavier[3] + 0.4)  # weight
     document.set_shape(heavier)

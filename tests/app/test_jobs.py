@@ -27,6 +27,17 @@ def _record(runner: JobRunner) -> list:
     return events
 
 
+def _endless(started: threading.Event):
+    """A job that works until cancelled, setting ``started`` first."""
+    def job(progress, cancel, cache):
+        started.set()
+        while True:
+            report(progress, 0.1, "working", cancel)
+            time.sleep(0.01)
+
+    return job
+
+
 def test_job_runs_in_the_worker_thread_with_progress(qtbot, runner):
     events = _record(runner)
 
@@ -44,14 +55,7 @@ def test_job_runs_in_the_worker_thread_with_progress(qtbot, runner):
 def test_cancel_stops_a_running_job(qtbot, runner):
     events = _record(runner)
     started = threading.Event()
-
-    def slow(progress, cancel, cache):
-        started.set()
-        while True:
-            report(progress, 0.1, "working", cancel)
-            time.sleep(0.01)
-
-    runner.submit("slow", slow)
+    runner.submit("slow", _endless(started))
     assert started.wait(5)
     start = time.perf_counter()
     with qtbot.waitSignal(runner.cancelled, timeout=5000):
@@ -77,14 +81,7 @@ def test_failure_is_reported_and_the_worker_keeps_working(qtbot, runner):
 def test_new_job_cancels_the_running_one_and_runs_next(qtbot, runner):
     events = _record(runner)
     started = threading.Event()
-
-    def slow(progress, cancel, cache):
-        started.set()
-        while True:
-            report(progress, 0.1, "", cancel)
-            time.sleep(0.01)
-
-    runner.submit("first", slow)
+    runner.submit("first", _endless(started))
     assert started.wait(5)
     runner.submit("second", lambda p, c, cache: "a")
     runner.submit("third", lambda p, c, cache: "b")  # replaces the queued second

@@ -17,18 +17,6 @@ pytestmark = pytest.mark.usefixtures("gl_available")
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    win.viewport.setFixedSize(320, 320)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(win.viewport.isValid)
-    assert win.viewport.gl_error is None, win.viewport.gl_error
-    return win
-
-
-@pytest.fixture
 def figure_ply(tmp_path, example_cloud):
     path = tmp_path / "figure.ply"
     write_ply(path, example_cloud)

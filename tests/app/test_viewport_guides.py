@@ -12,16 +12,10 @@ pytestmark = pytest.mark.usefixtures("gl_available")
 
 
 @pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    win.viewport.setFixedSize(320, 320)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(win.viewport.isValid)
-    assert win.show_body("anny", "walk", splats=6000)
-    win.player.show_time(0.3)
-    return win
+def window(window):  # the conftest's window, in body mode
+    assert window.show_body("anny", "walk", splats=6000)
+    window.player.show_time(0.3)
+    return window
 
 
 def _frame(win: MainWindow) -> np.ndarray:
