@@ -19,6 +19,7 @@ from app.main import process_events_until
 from app.main_window import MainWindow
 from app.preferences import Preferences
 from core.body.joints import KEYPOINT_NAMES
+from tests.app.qt_events import drop_files
 from tests.photos import PHOTOS, needs_photos
 
 pytestmark = [pytest.mark.usefixtures("gl_available"), pytest.mark.slow, needs_photos]
@@ -50,7 +51,7 @@ def window(qapp, gl_available, tmp_path_factory):
     empty = frame(win)
     progress = []
     win.jobs.progress.connect(lambda fraction, message: progress.append(fraction))
-    assert win.open_path(PHOTO)
+    drop_files(win, [PHOTO])
     wait_for(lambda: win.document.avatar is not None and not win.jobs.busy)
     QApplication.processEvents()
     assert win.last_error is None, win.last_error
@@ -177,6 +178,24 @@ def test_every_export_writes_a_file_another_library_reads(window, tmp_path):
         assert window.last_error is None, (kind.fmt, window.last_error)
         assert window.last_export and _read_back(kind.fmt, path) > 0, kind.fmt
     window.set_motion(None)
+
+
+def test_export_menu_asks_for_a_file_and_writes_it(window, tmp_path, monkeypatch):
+    import trimesh
+    from PySide6.QtWidgets import QFileDialog
+
+    target = tmp_path / "chosen.obj"
+    asked = []
+
+    def save_dialog(parent, title, default, filters):
+        asked.append((default, filters))
+        return str(target), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)  # the native dialog is the boundary
+    window.export_actions["mesh"].trigger()
+    wait_for(lambda: not window.jobs.busy, 60)
+    assert asked == [(f"{PHOTO.stem}_body.obj", "Wavefront OBJ (*.obj)")]
+    assert len(trimesh.load(target, process=False).vertices) > 1000
 
 
 def test_export_can_be_cancelled_and_leaves_no_file(window, tmp_path):

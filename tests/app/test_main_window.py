@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.images import qimage_to_rgb
 from app.main_window import MainWindow
 from core.io.ply import write_ply
+from tests.app.qt_events import drop_files
 
 pytestmark = pytest.mark.usefixtures("gl_available")
 
@@ -38,18 +39,6 @@ def assert_figure_in_centre(win: MainWindow) -> None:
     assert fg.mean() > 0.02, "viewport is blank"
     ys, xs = np.nonzero(fg)
     assert abs(xs.mean() - w / 2) < 0.1 * w and abs(ys.mean() - h / 2) < 0.15 * h
-
-
-def drop_files(win: MainWindow, paths) -> None:
-    mime = QMimeData()  # keep a reference: a temporary is freed under the event and crashes
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(win.width() / 2, win.height() / 2)
-    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(win, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(win, drop)
 
 
 def test_empty_view_is_background(window):
