@@ -86,9 +86,10 @@ class AvatarDocument(QObject):
         return None if self.avatar is None else self.avatar.shape
 
     def set_reconstruction(self, body, photo: Photo | None, observation: PersonObservation | None,
-                           fit: BodyFit | None, avatar: Avatar, path: Path | None = None) -> None:
+                           fit: BodyFit | None, avatar: Avatar, path: Path | None = None,
+                           unsaved: bool | None = None) -> None:
         """Adopt a finished reconstruction (or an opened bundle at ``path``): shown in the photo's pose,
-        undo history cleared, unsaved unless it came from ``path``."""
+        undo history cleared, unsaved unless it came from ``path`` (or as ``unsaved`` says)."""
         self.undo_stack.clear()
         self.body = body
         self.photo, self.observation, self.fit = photo, observation, fit
@@ -97,7 +98,7 @@ class AvatarDocument(QObject):
         self.locked = set(fit.locked) if fit is not None else set()
         self.pose = fit.pose.copy() if fit is not None else np.zeros((NUM_JOINTS, 3), np.float32)
         self.path = path
-        self._unsaved = path is None
+        self._unsaved = path is None if unsaved is None else unsaved
         for signal in (self.photo_changed, self.fit_changed, self.avatar_changed, self.pose_changed,
                        self.constraints_changed):
             signal.emit()

@@ -57,13 +57,16 @@ def wait_until_painted(window: MainWindow, timeout_s: float = 20.0) -> None:
 def run_viewer(path: Path | None, body: str | None = None, motion: str = "walk", splats: int = 20000) -> int:
     """Open the main window on ``path`` (a photo is reconstructed, an avatar plays ``motion``), or in
     body mode on ``body`` playing ``motion``; run the event loop."""
+    from app.autosave import default_recovery_folder
     from app.log import install_error_hook, start_logging
 
     app = application()
     start_logging()
-    window = MainWindow()
+    window = MainWindow(recovery_folder=default_recovery_folder())
     install_error_hook(window.show_error)
     window.show()
+    if window.offer_recovery():
+        path = body = None
     if body is not None:
         if window.show_body(body, motion, splats):
             window.player.play()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.autosave import Autosave
 from app.document import AvatarDocument
 from app.export_menu import EXPORTS, KINDS, NEEDS_FIT, VideoOptions
 from app.images import encode_image
@@ -51,9 +52,10 @@ _JOB_TITLES = {"warm-up": "Cannot load the network", "detect": "Cannot use this 
 
 
 class MainWindow(QMainWindow):
-    """Avatarium's main window; ``settings`` (default: the user's) keeps preferences and recent files."""
+    """Avatarium's main window; ``settings`` (default: the user's) keeps preferences and recent files;
+    with a ``recovery_folder`` the unsaved work is autosaved there (:mod:`app.autosave`)."""
 
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, recovery_folder: Path | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.preferences = Preferences.load(self.settings)
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self._undetected_photo = None  # a group photo, before a person was chosen
         self._detected = None  # (photo, observation) being reconstructed
         self._framed_avatar: Avatar | None = None
+        self.autosave = Autosave(self.document, recovery_folder, parent=self) if recovery_folder else None
         self._build_status_bar()
         self._build_menus()
         self._connect()
@@ -621,10 +624,71 @@ class MainWindow(QMainWindow):
     def _show_fps(self, fps: float) -> None:
         self._fps_label.setText(f"{fps:.0f} FPS" if fps else "")
 
+    # ---------------------------------------------------------------- recovery and closing
+    def offer_recovery(self) -> bool:
+        """After a crash: ask whether to recover the newest autosaved work; True if it was recovered."""
+        from app.autosave import abandoned_sessions, remove_session
+
+        if self.autosave is None:
+            return False
+        sessions = abandoned_sessions(self.autosave.root)
+        if not sessions:
+            return False
+        folder, state = sessions[0]
+        answer = QMessageBox.question(
+            self, "Recover your work?", f"Avatarium closed without saving the avatar you were working on "
+            f"(autosaved {state.get('saved', '')}). Recover it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            remove_session(folder)
+            return False
+        return self.recover(folder)
+
+    def recover(self, folder: Path) -> bool:
+        """Load the autosaved session in ``folder`` (avatar, fit, photo, pose, pins and locks; still
+        unsaved, and autosaved from now on as this window's work)."""
+        from app.autosave import remove_session
+        from core.body.model import load_body_model
+        from core.io.session import SessionError, load_session
+
+        try:
+            session = load_session(folder)
+            body = self._body(session.avatar.body_model, load_body_model)
+        except (SessionError, ValueError, OSError) as exc:
+            self.show_error("Cannot recover the avatar", str(exc))
+            return False
+        doc = self.document
+        doc.set_reconstruction(body, session.photo, session.observation, session.fit, session.avatar,
+                               session.bundle, unsaved=True)
+        doc.pins, doc.locked = dict(session.pins), set(session.locked)
+        doc.constraints_changed.emit()
+        doc.set_pose(session.pose, "Recovered pose")
+        if self.autosave is not None:
+            self.autosave.save_now()
+            if folder != self.autosave.folder:
+                remove_session(folder)
+        self._update_title()
+        self.statusBar().showMessage("Recovered the autosaved avatar; save it to keep it.", 8000)
+        return True
+
     def closeEvent(self, event) -> None:
+        if self.autosave is not None:
+            if self.document.dirty and not self._confirm_close():
+                event.ignore()
+                return
+            self.autosave.discard()
         self.settings.setValue("geometry", self.saveGeometry())
         self.jobs.shutdown()
         super().closeEvent(event)
+
+    def _confirm_close(self) -> bool:
+        """Unsaved changes: Save (then close), Discard, or Cancel (stay)."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Unsaved avatar", "Save the avatar before closing?",
+                                      buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save_avatar()
+        return answer == buttons.Discard
 
 
 def error_message(error: BaseException) -> str:
