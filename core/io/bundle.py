@@ -22,6 +22,7 @@ import os
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,6 @@ from core.io.ply import PlyError, encode_ply, read_ply
 
 FORMAT = "avatarium-avatar"
 VERSION = 1
-MAX_BYTES = 2_000_000_000  # uncompressed size of everything in a bundle
 _BINDING = ("triangles", "barycentric", "bone_indices", "bone_weights", "bone_parents")
 
 
@@ -82,9 +82,13 @@ def save_bundle(path: str | os.PathLike[str], avatar: Avatar, fit: BodyFit | Non
     return target
 
 
-def load_bundle(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Bundle:
-    """Read a bundle written by :func:`save_bundle`."""
+def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> Bundle:
+    """Read a bundle written by :func:`save_bundle`; ``max_bytes`` bounds the unpacked size (default
+    :func:`core.limits.limit` ``("bundle_bytes")``)."""
+    from core.limits import how_to_raise, limit
+
     path = Path(path)
+    max_bytes = limit("bundle_bytes") if max_bytes is None else max_bytes
     name = path.name
 
     def fail(problem: str) -> BundleError:
@@ -100,7 +104,8 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Bun
         members = {info.filename: info for info in archive.infolist()}
         total = sum(info.file_size for info in members.values())
         if total > max_bytes:
-            raise fail(f"unpacks to {total / 1e9:.1f} GB, more than the {max_bytes / 1e9:.1f} GB limit")
+            raise fail(f"unpacks to {total / 1e9:.1f} GB, more than the {max_bytes / 1e9:.1f} GB limit; "
+                       f"{how_to_raise('bundle_bytes')}")
         for required in ("manifest.json", "gaussians.ply", "binding.npz"):
             if required not in members:
                 raise fail(f"lacks {required} (not a complete avatar bundle)")
@@ -125,7 +130,8 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> Bun
             raise
         except (PlyError, FitFileError) as exc:
             raise fail(str(exc)) from None
-        except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError, RecursionError) as exc:
+        except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, zlib.error, EOFError,
+                RecursionError) as exc:
             raise fail(f"is damaged ({type(exc).__name__}: {exc})") from None
     count = len(cloud)
     binding = _check_binding(arrays, count, fail)

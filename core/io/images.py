@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-#: Default limit on decoded pixels (about a 150-megapixel scan).
-MAX_PIXELS = 150_000_000
 #: Default longest side of the processing copy.
 MAX_SIDE = 2048
 
@@ -65,9 +63,13 @@ def _to_rgba_or_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE) -> Photo:
-    """Load ``path`` as a :class:`Photo`; raises :class:`ImageLoadError` for anything unusable."""
+def load_image(path: str | os.PathLike[str], max_pixels: int | None = None, max_side: int = MAX_SIDE) -> Photo:
+    """Load ``path`` as a :class:`Photo`; raises :class:`ImageLoadError` for anything unusable.
+    ``max_pixels`` defaults to :func:`core.limits.limit` ``("image_pixels")``."""
+    from core.limits import how_to_raise, limit
+
     path = Path(path)
+    max_pixels = limit("image_pixels") if max_pixels is None else max_pixels
     if path.is_dir():
         raise ImageLoadError(f"{path} is a folder; choose an image file")
     try:
@@ -78,7 +80,8 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS, max_s
                 if width * height > max_pixels:
                     raise ImageLoadError(
                         f"{path.name} is {width}x{height} ({width * height / 1e6:.0f} megapixels), more than the "
-                        f"limit of {max_pixels / 1e6:.0f} megapixels; downscale it first (or raise max_pixels)")
+                        f"limit of {max_pixels / 1e6:.0f} megapixels; downscale it first, or "
+                        f"{how_to_raise('image_pixels')}")
                 if width == 0 or height == 0:
                     raise ImageLoadError(f"{path.name} has no pixels")
                 if getattr(image, "n_frames", 1) > 1:

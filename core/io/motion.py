@@ -17,6 +17,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from core.rotations import (
 )
 
 #: Default cap on frames read from a file (about an hour at 60 fps).
-MAX_FRAMES = 250_000
+_MAX_JSON_FRAME_BYTES = 1_000_000  # one SMPL-X frame is a few kilobytes
 
 
 class MotionError(ValueError):
@@ -116,9 +117,30 @@ def _poses_from_columns(columns: np.ndarray, path: Path) -> torch.Tensor:
     return torch.from_numpy(poses)
 
 
-def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int = MAX_FRAMES) -> Motion:
-    """Read an AMASS-style ``.npz`` (see the module docstring)."""
+def _npy_shape(npz, key: str) -> tuple[int, ...]:
+    """The shape an ``.npz`` member declares, read from its header without loading the array."""
+    with npz.zip.open(f"{key}.npy") as stream:
+        version = np.lib.format.read_magic(stream)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = read(stream)
+    return tuple(shape)
+
+
+def _check_frames(count: int, max_frames: int, name: str) -> None:
+    from core.limits import how_to_raise
+
+    if count > max_frames:
+        raise MotionError(f"{name} has {count:,} frames, more than the limit of {max_frames:,}; "
+                          f"{how_to_raise('motion_frames')}")
+
+
+def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int | None = None) -> Motion:
+    """Read an AMASS-style ``.npz`` (see the module docstring); more than ``max_frames`` (default
+    :func:`core.limits.limit` ``("motion_frames")``) is refused before the poses are loaded."""
+    from core.limits import limit
+
     path = Path(path)
+    max_frames = limit("motion_frames") if max_frames is None else max_frames
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in ("poses", "trans") if k not in npz.files]
@@ -127,18 +149,21 @@ def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int = MA
             rate_key = next((k for k in ("mocap_framerate", "mocap_frame_rate") if k in npz.files), None)
             if rate_key is None:
                 raise MotionError(f"{path.name} has no mocap_framerate; cannot tell its speed")
+            for key in ("poses", "trans"):
+                shape = _npy_shape(npz, key)
+                _check_frames(shape[0] if shape else 0, max_frames, path.name)
+                if len(shape) != 2 or shape[1] > 1000:
+                    raise MotionError(f"{path.name}: '{key}' has shape {shape}, not frames × values")
             header = {k: npz[k] for k in ("poses", "trans", rate_key)}
     except MotionError:
         raise
     except FileNotFoundError:
         raise MotionError(f"{path} does not exist") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise MotionError(f"{path.name} is not a readable .npz motion ({exc})") from None
     columns, trans = header["poses"], header["trans"]
     if columns.ndim != 2 or trans.shape != (columns.shape[0], 3) or columns.dtype.kind != "f":
         raise MotionError(f"{path.name}: poses {columns.shape} and trans {trans.shape} do not match")
-    if columns.shape[0] > max_frames:
-        raise MotionError(f"{path.name} has {columns.shape[0]:,} frames, more than the limit of {max_frames:,}")
     motion_poses = _poses_from_columns(columns, path)
     motion_trans = torch.as_tensor(trans, dtype=torch.float32)
     if up == "z":
@@ -159,20 +184,24 @@ def _json_vector(frame: dict, key: str, count: int, path: Path) -> np.ndarray:
 
 
 def load_smplx_json_folder(path: str | os.PathLike[str], fps: float = 30.0, frame: str = "opencv",
-                           max_frames: int = MAX_FRAMES) -> Motion:
+                           max_frames: int | None = None) -> Motion:
     """Read an LHM-style folder of per-frame SMPL-X ``.json`` files (see the module docstring)."""
+    from core.limits import limit
+
     folder = Path(path)
+    max_frames = limit("motion_frames") if max_frames is None else max_frames
     if not folder.is_dir():
         raise MotionError(f"{folder} is not a folder of per-frame .json files")
     files = sorted(folder.glob("*.json"))
     if not files:
         raise MotionError(f"{folder} holds no .json frames")
-    if len(files) > max_frames:
-        raise MotionError(f"{folder} has {len(files):,} frames, more than the limit of {max_frames:,}")
+    _check_frames(len(files), max_frames, str(folder))
     poses = np.zeros((len(files), NUM_JOINTS, 3), dtype=np.float32)
     trans = np.zeros((len(files), 3), dtype=np.float32)
     for i, file in enumerate(files):
         try:
+            if file.stat().st_size > _MAX_JSON_FRAME_BYTES:
+                raise MotionError(f"{file.name} is {file.stat().st_size:,} bytes, too big for one SMPL-X frame")
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MotionError(f"{file.name} is not readable JSON ({exc})") from None

@@ -26,9 +26,8 @@ import torch
 
 from core.gaussians import SH_COEFFS, GaussianCloud
 from core.io.atomic import atomic_write
+from core.limits import how_to_raise, limit
 
-#: Default upper bound on the number of splats :func:`read_ply` accepts.
-MAX_SPLATS = 20_000_000
 _MAX_HEADER_BYTES = 1 << 20
 
 _TYPES = {
@@ -111,7 +110,7 @@ def _vertex_table(path: Path, max_splats: int) -> dict[str, np.ndarray]:
             raise PlyError(f"{path.name} contains 0 splats")
         if vertex.count > max_splats:
             raise PlyError(f"{path.name} declares {vertex.count:,} splats, more than the limit of "
-                           f"{max_splats:,} (pass a larger max_splats to read it)")
+                           f"{max_splats:,}; {how_to_raise('splats')}")
         props = [p for p, _ in vertex.properties]
         missing = [p for p in _REQUIRED if p not in props]
         if missing:
@@ -166,16 +165,17 @@ def _read_ascii(stream, elements: list[_Element], path: Path) -> dict[str, np.nd
     return {p: rows[:, i] for i, (p, _) in enumerate(vertex.properties)}
 
 
-def read_ply(path: str | os.PathLike[str], max_splats: int = MAX_SPLATS) -> GaussianCloud:
+def read_ply(path: str | os.PathLike[str], max_splats: int | None = None) -> GaussianCloud:
     """Read a 3DGS ``.ply`` into a float32 :class:`GaussianCloud` on the CPU.
 
     Raises :class:`PlyError` for anything that is not a complete, finite splat file (missing or
     unreadable file, not PLY, no splat properties, 0 splats, truncated data, NaN/Inf values,
-    zero quaternions, an unsupported SH coefficient count, more than ``max_splats`` splats).
+    zero quaternions, an unsupported SH coefficient count, more than ``max_splats`` splats; default
+    :func:`core.limits.limit` ``("splats")``).
     """
     path = Path(path)
     try:
-        table = _vertex_table(path, max_splats)
+        table = _vertex_table(path, limit("splats") if max_splats is None else max_splats)
     except PlyError:
         raise
     except FileNotFoundError:
@@ -231,20 +231,25 @@ def encode_ply(cloud: GaussianCloud) -> bytes:
     n, k = len(cloud), cloud.sh.shape[1]
     if n == 0:
         raise PlyError("cannot write a .ply with 0 splats")
-    c = cloud.to("cpu")
-    sh = c.sh.detach().numpy()
+    def array(tensor: torch.Tensor) -> np.ndarray:  # no new cloud: its validation would pre-empt ours
+        return tensor.detach().to("cpu", torch.float64).numpy()
+
+    sh = array(cloud.sh)
     columns = np.concatenate(
         [
-            c.means.detach().numpy(), np.zeros((n, 3)), sh[:, 0],
-            sh[:, 1:].transpose(0, 2, 1).reshape(n, 3 * (k - 1)),
-            c.opacity_logits.detach().numpy()[:, None], c.log_scales.detach().numpy(),
-            c.quats.detach().numpy(),
+            array(cloud.means), np.zeros((n, 3)), sh[:, 0], sh[:, 1:].transpose(0, 2, 1).reshape(n, 3 * (k - 1)),
+            array(cloud.opacity_logits)[:, None], array(cloud.log_scales), array(cloud.quats),
         ],
         axis=1,
     ).astype("<f4")
     if not np.isfinite(columns).all():
-        raise PlyError("the splats have values too large for float32; refusing to write a damaged file")
-    names = ply_property_names(c.sh_degree)
+        bad = int((~np.isfinite(columns)).any(1).sum())
+        raise PlyError(f"{bad} of {n} splats have NaN, infinite or too-large values; refusing to write a damaged "
+                       "file")
+    zero_quats = int((np.abs(columns[:, -4:]).sum(1) == 0).sum())
+    if zero_quats:
+        raise PlyError(f"{zero_quats} of {n} splats have an all-zero rotation quaternion; refusing to write them")
+    names = ply_property_names(cloud.sh_degree)
     header = "\n".join(
         ["ply", "format binary_little_endian 1.0", "comment written by avatarium",
          f"element vertex {n}"] + [f"property float {p}" for p in names] + ["end_header", ""]

@@ -16,6 +16,8 @@ import io
 import json
 import os
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,7 +143,7 @@ def load_session(folder: str | os.PathLike[str]) -> Session:
         raise
     except BundleError as exc:
         raise SessionError(f"the recovered avatar is damaged ({exc})") from None
-    except (KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise SessionError(f"the recovered session is damaged ({type(exc).__name__}: {exc})") from None
     return Session(bundle.avatar, bundle.fit, photo, observation, pose, pins, locked,
                    Path(state["bundle"]) if state.get("bundle") else None, int(state.get("pid") or 0),

@@ -95,16 +95,26 @@ def person_inputs(body: BodyModel, query: QueryPoints, fit: BodyFit, rgb: np.nda
 
 def load_network(folder: str | os.PathLike[str]) -> tuple[ReconstructionNet, QueryPoints, dict]:
     """The trained network in ``folder`` (model.safetensors, checkpoint.json, query.npz)."""
-    from core.train.train import build_model, load_weights
+    from core.train.dataset import DatasetError
+    from core.train.train import TrainingError, build_model, load_weights
 
     folder = Path(folder)
     for name in ("model.safetensors", "checkpoint.json", "query.npz"):
         if not (folder / name).is_file():
             raise ModelError(f"{folder} has no {name}: not a trained Avatarium network folder")
-    meta = json.loads((folder / "checkpoint.json").read_text())
-    query = QueryPoints.load(folder / "query.npz")
-    model = build_model(ModelConfig.from_dict(meta.get("model", {})), query)
-    load_weights(model, folder / "model.safetensors")
+    try:
+        meta = json.loads((folder / "checkpoint.json").read_bytes()[:10_000_000])
+        if not isinstance(meta, dict):
+            raise ModelError(f"{folder}/checkpoint.json is not a checkpoint (not a JSON object)")
+        query = QueryPoints.load(folder / "query.npz")
+        model = build_model(ModelConfig.from_dict(meta.get("model", {})), query)
+        load_weights(model, folder / "model.safetensors")
+    except ModelError:
+        raise
+    except (DatasetError, TrainingError) as exc:
+        raise ModelError(f"{folder}: {exc}") from None
+    except (OSError, ValueError, TypeError, RecursionError, RuntimeError) as exc:
+        raise ModelError(f"{folder} does not hold a usable network ({type(exc).__name__}: {exc})") from None
     return model.train(False), query, meta
 
 

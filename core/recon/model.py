@@ -43,15 +43,38 @@ class ModelConfig:
     fourier: int = 6  # frequencies per axis
     part_dim: int = 16
 
+    def __post_init__(self) -> None:
+        """Refuse sizes a network cannot have (or that would not fit in memory), with the field named."""
+        ranges = {"image_size": (16, 1024), "dim": (1, 2048), "heads": (1, 64), "layers": (0, 64),
+                  "fourier": (0, 16), "part_dim": (1, 256)}
+        for name, (low, high) in ranges.items():
+            _check_int(name, getattr(self, name), low, high)
+        if len(self.channels) != 4:
+            raise ValueError(f"channels must list 4 CNN stage widths, got {len(self.channels)}")
+        for width in self.channels:
+            _check_int("channels", width, 1, 1024)
+        if self.image_size % 16 or self.dim % self.heads:
+            raise ValueError("image_size must be a multiple of 16 and dim a multiple of heads")
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
+        """From JSON; ValueError (or TypeError) naming the field for anything out of range."""
+        if not isinstance(data, dict):
+            raise ValueError("the model config must be a JSON object")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "channels" in known:
-            known["channels"] = tuple(int(c) for c in known["channels"])
+            if not isinstance(known["channels"], list):
+                raise ValueError("channels must be a list of 4 numbers")
+            known["channels"] = tuple(known["channels"])
         return cls(**known)
+
+
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
 
 
 @dataclass

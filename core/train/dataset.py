@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +76,7 @@ class QueryPoints:
         try:
             with np.load(path, allow_pickle=False) as data:
                 return cls(**{k: torch.from_numpy(data[k].copy()) for k in cls._KEYS})
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise DatasetError(f"{path} is not a query-point file ({exc})") from None
 
 
@@ -181,11 +183,16 @@ def load_split(folder: str | os.PathLike[str], split: str) -> tuple[dict, QueryP
         raise DatasetError(f"{folder} has no {split} shards")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in _SUBJECT_KEYS}
     for shard in shards:
-        with np.load(shard, allow_pickle=False) as data:
-            missing = [k for k in _SUBJECT_KEYS if k not in data]
-            if missing:
-                raise DatasetError(f"{shard.name} lacks {', '.join(missing)}")
-            for k in _SUBJECT_KEYS:
-                parts[k].append(data[k])
+        try:
+            with np.load(shard, allow_pickle=False) as data:
+                missing = [k for k in _SUBJECT_KEYS if k not in data]
+                if missing:
+                    raise DatasetError(f"{shard.name} lacks {', '.join(missing)}")
+                for k in _SUBJECT_KEYS:
+                    parts[k].append(data[k])
+        except DatasetError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # ValueError: pickled arrays
+            raise DatasetError(f"{shard.name} is damaged or not a dataset shard ({exc})") from None
     arrays = {k: np.concatenate(v) if v else np.zeros((0,)) for k, v in parts.items()}
     return manifest, QueryPoints.load(folder / "query.npz"), arrays

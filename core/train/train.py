@@ -49,8 +49,25 @@ class TrainConfig:
     seed: int = 0
     minutes: float = 0.0  # stop after this much training time (0: run all steps)
 
+    def __post_init__(self) -> None:
+        import math
+
+        for name in ("steps", "batch", "warmup", "points", "eval_every", "log_every", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+                raise ValueError(f"{name} must be a whole number from 0 to 10^9, got {value!r}")
+        if self.steps < 1 or self.batch < 1 or self.eval_every < 1 or self.log_every < 1:
+            raise ValueError("steps, batch, eval_every and log_every must be at least 1")
+        for name in ("learning_rate", "weight_decay", "hidden_weight", "offset_weight", "minutes"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                    or value < 0:
+                raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        if not isinstance(data, dict):
+            raise ValueError("the training config must be a JSON object")
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
@@ -59,9 +76,9 @@ def load_config(path: str | os.PathLike[str] | None) -> tuple[ModelConfig, Train
     if path is None:
         return ModelConfig(), TrainConfig()
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_bytes()[:1_000_000])
         return ModelConfig.from_dict(data.get("model", {})), TrainConfig.from_dict(data.get("train", {}))
-    except (OSError, json.JSONDecodeError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:  # ValueError: bad JSON or text
         raise TrainingError(f"cannot read the training config {path}: {exc}") from None
 
 

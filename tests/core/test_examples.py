@@ -40,3 +40,8 @@ def test_bundled_example_photo_is_ours_and_shows_one_person():
     assert np.abs(shipped - regenerated).mean() < 1.0  # `python -m core.examples` reproduces it
     person = observe_person(load_image(example_photo_path()))
     assert not person.half_body
+
+
+def test_tiny_figures_have_exactly_the_splats_asked_for():
+    for count in (15, 16, 20, 40, 99):
+        assert len(figure_cloud(count)) == count

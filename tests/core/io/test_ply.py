@@ -253,3 +253,26 @@ def test_write_refuses_empty_and_folder(tmp_path):
         write_ply(tmp_path / "e.ply", empty)
     with pytest.raises(IsADirectoryError):
         write_ply(Path(tmp_path), make_cloud(n=2))
+
+
+def test_damaged_numbers_never_reach_a_file(tmp_path, example_cloud):
+    """A cloud damaged after it was built (NaN from a diverged optimisation, a zeroed rotation) is
+    refused on write, with how many splats are bad, and the old file stays."""
+    target = tmp_path / "keep.ply"
+    write_ply(target, example_cloud)
+    before = target.read_bytes()
+
+    def copy():
+        c = example_cloud
+        return GaussianCloud(c.means.clone(), c.quats.clone(), c.log_scales.clone(), c.opacity_logits.clone(),
+                             c.sh.clone())
+
+    broken = copy()
+    broken.means[:7, 1] = float("nan")  # in place, after validation
+    with pytest.raises(PlyError, match="7 of 3000 splats have NaN"):
+        write_ply(target, broken)
+    broken = copy()
+    broken.quats[:3] = 0.0
+    with pytest.raises(PlyError, match="3 of 3000 splats have an all-zero rotation"):
+        write_ply(target, broken)
+    assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["keep.ply"]
