@@ -435,6 +435,25 @@ def _cmd_bench_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_soak(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.soak import bench_soak
+
+    photos = [Path(p) for p in args.photos]
+    if not photos:
+        from core.resources import example_photo_path
+
+        photos = [example_photo_path()]
+    results = bench_soak(photos, args.count, args.preset, progress=_counter("reconstructions"))
+    target = write_report(args.output, "soak", results)
+    rss, files, threads = results["rss_gb"], results["open_files"], results["os_threads"]
+    print(f"{args.count} reconstructions + exports: memory {rss['after_first']:.2f} GB after the first, "
+          f"{rss['after_last']:.2f} GB after the last (max {rss['max']:.2f}); open files {files['after_first']} → "
+          f"{files['after_last']}; threads {threads['after_first']} → {threads['after_last']}")
+    print(f"Wrote {target}")
+    return 0
+
+
 def _cmd_bench_body(args: argparse.Namespace) -> int:
     from core.bench import write_report
     from core.bench.body import bench_body
@@ -676,6 +695,12 @@ def build_parser() -> argparse.ArgumentParser:
     app_bench.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
     app_bench.add_argument("-o", "--output", default="bench-app.json", help="JSON report path")
     app_bench.set_defaults(func=_cmd_bench_app)
+    soak = bench_sub.add_parser("soak", help="many reconstructions + exports in a row: memory, threads, open files")
+    soak.add_argument("photos", nargs="*", help="photos, used in turn (default: the bundled example photo)")
+    soak.add_argument("--count", type=int, default=50, help="reconstructions (default 50)")
+    soak.add_argument("--preset", default="fast", choices=("fast", "balanced", "best"))
+    soak.add_argument("-o", "--output", default="bench-soak.json", help="JSON report path")
+    soak.set_defaults(func=_cmd_bench_soak)
     body = bench_sub.add_parser("body", help="body model load/forward time and Gaussian skinning time")
     body.add_argument("--gaussians", type=_counts(100), default=[20000, 100000, 500000],
                       help="comma-separated Gaussian counts (default 20000,100000,500000)")

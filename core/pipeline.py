@@ -40,6 +40,8 @@ class Preset:
     refine_size: int = 256  # refinement render size, pixels
 
 
+#: Time budgets of the presets, photo to avatar on two CPU cores (seconds).
+BUDGETS_S = {"fast": 5.0, "balanced": 20.0, "best": 60.0}
 #: Presets and their time budgets on two CPU cores: fast ≤ 5 s, balanced ≤ 20 s, best ≤ 60 s.
 PRESETS: dict[str, Preset] = {
     "fast": Preset(FitOptions(iterations=(15, 30, 25, 0)), 20000, 0),

@@ -54,23 +54,38 @@ def bench_recon(model: str | Path, photos: Sequence[Path], repeats: int = 3,
 
 def bench_presets(model: str | Path, photos: Sequence[Path], presets: Sequence[str] = ("fast", "balanced", "best"),
                   progress: Callable[[int, int], None] | None = None) -> dict:
-    """End-to-end time (photo loaded → avatar) per preset and photo; each pipeline is warmed up on
-    the first photo once (graph set-up, the avatar's surface layout) before timing."""
+    """End-to-end time (photo loaded → avatar) per preset and photo, per stage, with the input-view
+    fidelity (PSNR / SSIM inside the person mask, :func:`core.recon.refine.input_view_scores`); each
+    pipeline is warmed up on the first photo once (graph set-up, the avatar's surface layout)."""
     from core.body.anny_body import AnnyBody
     from core.io.images import load_image
-    from core.pipeline import Pipeline
+    from core.pipeline import BUDGETS_S, Pipeline
+    from core.recon.refine import input_view_scores
 
     body = AnnyBody()
     rows = []
+    memory = {}
     done, total = 0, len(presets) * len(photos)
     for preset in presets:
         with Pipeline(body, model, preset=preset) as pipeline:
             pipeline.reconstruct(load_image(photos[0]), allow_several=True)  # warm-up
             for path in photos:
                 result = pipeline.reconstruct(load_image(path), allow_several=True)
-                rows.append({"preset": preset, "photo": Path(path).name, **result.timings})
+                scores = input_view_scores(result.avatar, body, result.fit, result.photo.rgb, result.observation)
+                rows.append({"preset": preset, "photo": Path(path).name, **result.timings,
+                             "psnr_input_db": round(scores["psnr_db"], 2), "ssim_input": round(scores["ssim"], 4)})
                 done += 1
                 if progress is not None:
                     progress(done, total)
-    summary = {preset: statistics.median(r["total"] for r in rows if r["preset"] == preset) for preset in presets}
-    return {"runs": rows, "median_total_s": summary, "peak_rss_gb": peak_rss_gb(), "model": str(model)}
+        memory[preset] = round(peak_rss_gb(), 3)
+
+    def median(preset: str, key: str) -> float:
+        return statistics.median(r[key] for r in rows if r["preset"] == preset)
+
+    summary = {preset: median(preset, "total") for preset in presets}
+    return {"runs": rows, "median_total_s": summary, "budget_s": {p: BUDGETS_S.get(p) for p in presets},
+            "median_stage_s": {p: {stage: round(median(p, stage), 3) for stage in
+                                   ("detection", "fit", "network", "avatar", "refine")} for p in presets},
+            "median_psnr_input_db": {p: median(p, "psnr_input_db") for p in presets},
+            "median_ssim_input": {p: median(p, "ssim_input") for p in presets},
+            "peak_rss_gb_after": memory, "peak_rss_gb": peak_rss_gb(), "model": str(model)}

@@ -8,6 +8,8 @@ parts the photo does not show (the back) as the network predicted them. Geometry
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -30,6 +32,48 @@ def crop_intrinsics(fit: BodyFit, offset: tuple[int, int], scale: float) -> torc
     return torch.tensor(K, dtype=torch.float32)
 
 
+@dataclass
+class InputView:
+    """The photo's person crop and the fit's camera in it: what refinement and scoring compare."""
+
+    target: torch.Tensor  # [S, S, 3] photo colours in [0, 1]
+    mask: torch.Tensor  # [S, S, 1] 1 inside the person mask
+    viewmat: torch.Tensor  # [1, 4, 4] world-to-camera (OpenCV)
+    K: torch.Tensor  # [3, 3] crop pixels
+    size: int
+
+
+def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, size: int = 256) -> InputView:
+    frame = frame_person(rgb, observation.mask, observation.box, size=size)
+    return InputView(torch.tensor(frame.image, dtype=torch.float32) / 255,
+                     torch.tensor(frame.mask > 0.5, dtype=torch.float32)[..., None],
+                     torch.tensor(fit.viewmat, dtype=torch.float32)[None],
+                     crop_intrinsics(fit, frame.offset, frame.scale), size)
+
+
+def _render(view: InputView, posed: GaussianCloud, colours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image [S, S, 3] (over black) and alpha [S, S, 1] of ``posed`` with ``colours`` [N, 3]."""
+    image, alpha, _ = rasterize(posed.means, posed.quats, posed.scales(), posed.opacities(), colours, view.viewmat,
+                                view.K[None], view.size, view.size, near_plane=0.05, backgrounds=torch.zeros(1, 3))
+    return image[0], alpha[0]
+
+
+def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
+                      size: int = 256) -> dict[str, float]:
+    """How well the avatar, posed as fitted and seen through the fit's camera, reproduces the photo
+    inside the person mask: PSNR (dB) and SSIM over the ``size``² person crop."""
+    from core.metrics import ssim
+
+    view = input_view(fit, rgb, observation, size)
+    posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
+    with torch.no_grad():
+        image, _ = _render(view, posed, posed.base_colors())
+    mask = view.mask[..., 0]
+    error = ((image - view.target).square().mean(-1) * mask).sum() / mask.sum().clamp_min(1)
+    return {"psnr_db": float(-10 * torch.log10(error.clamp_min(1e-10))),
+            "ssim": float(ssim(image, view.target, mask > 0.5))}
+
+
 def refine_colours(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
                    iterations: int = 10, size: int = 256, learning_rate: float = 0.15, prior: float = 0.02,
                    progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
@@ -37,22 +81,16 @@ def refine_colours(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarra
     person (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels."""
     if iterations <= 0:
         return avatar
-    frame = frame_person(rgb, observation.mask, observation.box, size=size)
-    K = crop_intrinsics(fit, frame.offset, frame.scale)
-    target = torch.tensor(frame.image, dtype=torch.float32) / 255
-    mask = torch.tensor(frame.mask > 0.5, dtype=torch.float32)[..., None]
+    view = input_view(fit, rgb, observation, size)
+    target, mask = view.target, view.mask
     posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
-    viewmat = torch.tensor(fit.viewmat, dtype=torch.float32)[None]
     initial = avatar.cloud.sh[:, 0].clone()
     sh0 = initial.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([sh0], lr=learning_rate)
-    scales, opacities = posed.scales(), posed.opacities()
     for step in range(iterations):
         report(progress, step / iterations, "Refining the colours against the photo", cancel)
-        colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
-        image, alpha, _ = rasterize(posed.means, posed.quats, scales, opacities, colours, viewmat, K[None], size, size,
-                                    near_plane=0.05, backgrounds=torch.zeros(1, 3))
-        photometric = ((image[0] - target * alpha[0]).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
+        image, alpha = _render(view, posed, (0.5 + SH_C0 * sh0).clamp(0, 1))
+        photometric = ((image - target * alpha).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
         optimiser.zero_grad()
         loss.backward()

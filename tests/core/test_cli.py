@@ -282,3 +282,15 @@ def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
     result = run("export", str(tmp_path / "bare.avatar"), "--format", "posed", "-o", str(tmp_path / "out"))
     assert result.returncode == 1 and "need(s) the body fit" in result.stderr
     assert run("export", str(tmp_path / "with.avatar"), "--format", "video").returncode == 2
+
+
+def test_bench_soak_reports_memory_threads_and_files(tmp_path):
+    out = tmp_path / "soak.json"
+    result = run("bench", "soak", "--count", "3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["benchmark"] == "soak" and len(report["runs"]) == 3
+    assert report["rss_gb"]["after_last"] > 0.1 and report["open_files"]["after_first"] > 0
+    # nothing accumulates from run to run: no open files or threads are left behind
+    assert report["open_files"]["after_last"] <= report["open_files"]["after_first"]
+    assert report["os_threads"]["after_last"] <= report["os_threads"]["after_first"]

@@ -43,3 +43,69 @@ def test_bench_presets_times_photo_to_avatar(tiny_model):
     result = bench_presets(tiny_model[0], [PHOTOS / "01_pifu_ryota.png"], presets=["fast"])
     assert set(result["median_total_s"]) == {"fast"} and result["median_total_s"]["fast"] > 0
     assert result["runs"][0]["refine"] < 0.01  # the fast preset does not refine
+    assert result["budget_s"] == {"fast": 5.0} and set(result["median_stage_s"]["fast"]) == {
+        "detection", "fit", "network", "avatar", "refine"}
+    assert 5 < result["runs"][0]["psnr_input_db"] < 60 and 0 < result["runs"][0]["ssim_input"] <= 1
+
+
+@needs_photos
+def test_input_view_fidelity_of_the_shipped_network_and_refinement(anny_body):
+    """Real photos, the shipped network (fast preset, no refinement), then the balanced preset's
+    colour refinement: the avatar seen through the fit's camera reproduces the photo inside the
+    person, and refinement brings it much closer (numbers in the bench pipeline report)."""
+    from core.pipeline import PRESETS
+    from core.recon.refine import input_view_scores, refine_colours
+    from core.resources import resource_path
+
+    balanced = PRESETS["balanced"]
+    with Pipeline(anny_body, resource_path("models", "avatarium-small"), preset="fast") as pipeline:
+        for name in ("01_pifu_ryota.png", "09_lhm_sweater_video_image.png"):
+            r = pipeline.reconstruct(load_image(PHOTOS / name))
+            network = input_view_scores(r.avatar, anny_body, r.fit, r.photo.rgb, r.observation)
+            refined_avatar = refine_colours(r.avatar, anny_body, r.fit, r.photo.rgb, r.observation,
+                                            balanced.refine_iterations, balanced.refine_size)
+            refined = input_view_scores(refined_avatar, anny_body, r.fit, r.photo.rgb, r.observation)
+            assert network["psnr_db"] > 12.0 and network["ssim"] > 0.3, (name, network)
+            assert refined["psnr_db"] > network["psnr_db"] + 2.0 and refined["ssim"] > network["ssim"], (
+                name, network, refined)
+
+
+@needs_photos
+@pytest.mark.parametrize("stage", ["Finding the person", "Fitting the body", "Predicting the Gaussians",
+                                   "Building the avatar", "Refining the colours"])
+def test_cancel_at_each_stage_returns_promptly(anny_body, tiny_model, stage):
+    photo = load_image(PHOTOS / "05_lhm_000057.png")
+    quick = Preset(FitOptions(iterations=(10, 10, 10, 0)), gaussians=4000, refine_iterations=3, refine_size=96)
+    token, cancelled_at, stages = CancelToken(), [], []
+
+    def cancel_at_stage(fraction, message):
+        stages.append(message)
+        if message.startswith(stage) and not cancelled_at:
+            token.cancel()
+            cancelled_at.append(time.perf_counter())
+
+    with Pipeline(anny_body, tiny_model[0], preset=quick) as pipeline, pytest.raises(Cancelled):
+        pipeline.reconstruct(photo, progress=cancel_at_stage, cancel=token)
+    assert cancelled_at, f"the stage '{stage}' never reported ({sorted(set(stages))})"
+    assert time.perf_counter() - cancelled_at[0] < 0.5
+
+
+@needs_photos
+def test_interrupted_reconstruct_command_writes_nothing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "core.cli", "reconstruct", str(PHOTOS / "05_lhm_000057.png"),
+                                "-o", str(out), "--preset", "balanced"], stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while "Fitting the body" not in seen:  # the progress line on stderr
+        char = process.stderr.read(1)
+        assert char, f"the command ended before fitting: {seen[-500:]}"
+        seen += char
+    start = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 130
+    assert time.perf_counter() - start < 5.0
+    assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
