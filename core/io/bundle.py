@@ -22,7 +22,6 @@ import os
 import tempfile
 import time
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import core
 from core.avatar.avatar import Avatar
 from core.avatar.binding import Binding
 from core.fit.result import BodyFit, FitFileError
+from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import atomic_path
 from core.io.ply import PlyError, encode_ply, read_ply
 
@@ -98,7 +98,7 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> B
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise fail("does not exist") from None
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except DAMAGED_ARCHIVE as exc:
         raise fail(f"is not an Avatarium avatar bundle ({exc})") from None
     with archive:
         members = {info.filename: info for info in archive.infolist()}
@@ -130,8 +130,7 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> B
             raise
         except (PlyError, FitFileError) as exc:
             raise fail(str(exc)) from None
-        except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, zlib.error, EOFError,
-                RecursionError) as exc:
+        except (KeyError, TypeError, RecursionError, *DAMAGED_ARCHIVE) as exc:
             raise fail(f"is damaged ({type(exc).__name__}: {exc})") from None
     count = len(cloud)
     binding = _check_binding(arrays, count, fail)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import numpy as np
 import torch
 
 from core.body.joints import NUM_JOINTS
+from core.io.archive import DAMAGED_ARCHIVE
 from core.rotations import (
     axis_angle_to_quat,
     axis_angle_to_rotmat,
@@ -159,7 +158,7 @@ def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int | No
         raise
     except FileNotFoundError:
         raise MotionError(f"{path} does not exist") from None
-    except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except DAMAGED_ARCHIVE as exc:
         raise MotionError(f"{path.name} is not a readable .npz motion ({exc})") from None
     columns, trans = header["poses"], header["trans"]
     if columns.ndim != 2 or trans.shape != (columns.shape[0], 3) or columns.dtype.kind != "f":

@@ -16,8 +16,6 @@ import io
 import json
 import os
 import time
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from core.avatar.avatar import Avatar
 from core.body.joints import NUM_JOINTS
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
+from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import write_bytes_atomic
 from core.io.images import Photo
 
@@ -143,7 +142,7 @@ def load_session(folder: str | os.PathLike[str]) -> Session:
         raise
     except BundleError as exc:
         raise SessionError(f"the recovered avatar is damaged ({exc})") from None
-    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (KeyError, TypeError, *DAMAGED_ARCHIVE) as exc:
         raise SessionError(f"the recovered session is damaged ({type(exc).__name__}: {exc})") from None
     return Session(bundle.avatar, bundle.fit, photo, observation, pose, pins, locked,
                    Path(state["bundle"]) if state.get("bundle") else None, int(state.get("pid") or 0),

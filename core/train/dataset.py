@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ import torch
 from core.avatar.binding import sample_surface
 from core.body.model import BodyModel
 from core.body.parts import vertex_parts
+from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import atomic_path, write_bytes_atomic
 from core.train.garments import dress
 from core.train.synthetic import canonical_body, render_person, surface_points
@@ -76,7 +75,7 @@ class QueryPoints:
         try:
             with np.load(path, allow_pickle=False) as data:
                 return cls(**{k: torch.from_numpy(data[k].copy()) for k in cls._KEYS})
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except (KeyError, *DAMAGED_ARCHIVE) as exc:
             raise DatasetError(f"{path} is not a query-point file ({exc})") from None
 
 
@@ -192,7 +191,7 @@ def load_split(folder: str | os.PathLike[str], split: str) -> tuple[dict, QueryP
                     parts[k].append(data[k])
         except DatasetError:
             raise
-        except (OSError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:  # ValueError: pickled arrays
+        except DAMAGED_ARCHIVE as exc:  # ValueError: pickled arrays
             raise DatasetError(f"{shard.name} is damaged or not a dataset shard ({exc})") from None
     arrays = {k: np.concatenate(v) if v else np.zeros((0,)) for k, v in parts.items()}
     return manifest, QueryPoints.load(folder / "query.npz"), arrays
