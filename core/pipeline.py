@@ -27,7 +27,7 @@ from core.io.images import Photo
 from core.progress import CancelToken, Progress, report
 from core.recon.avatar_builder import build_avatar
 from core.recon.infer import Reconstructor
-from core.recon.refine import refine_colours
+from core.recon.refine import refine_avatar
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Preset:
 
     fit: FitOptions
     gaussians: int  # Gaussians on the avatar
-    refine_iterations: int  # colour refinement steps against the photo (0: none)
+    refine_iterations: int  # refinement steps against the photo (colours, positions, sizes, opacity; 0: none)
     refine_size: int = 256  # refinement render size, pixels
 
 
@@ -45,8 +45,8 @@ BUDGETS_S = {"fast": 5.0, "balanced": 20.0, "best": 60.0}
 #: Presets and their time budgets on two CPU cores: fast ≤ 5 s, balanced ≤ 20 s, best ≤ 60 s.
 PRESETS: dict[str, Preset] = {
     "fast": Preset(FitOptions(iterations=(15, 30, 25, 0)), 20000, 0),
-    "balanced": Preset(FitOptions(), 40000, 8),
-    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 25, 320),
+    "balanced": Preset(FitOptions(), 40000, 12),
+    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 30, 320),
 }
 
 
@@ -109,7 +109,7 @@ class Pipeline:
                               self.preset.gaussians)
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
-        avatar = refine_colours(avatar, self.body, fit, photo.rgb, observation, self.preset.refine_iterations,
+        avatar = refine_avatar(avatar, self.body, fit, photo.rgb, observation, self.preset.refine_iterations,
                                 self.preset.refine_size, progress=_within(progress, cancel, 0.2, 1.0),
                                 cancel=cancel)
         timings["refine"] = time.perf_counter() - stage

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from core.avatar.avatar import Avatar
+from core.avatar.skinning import blend_transforms, skin_gaussians
 from core.body.model import BodyModel
 from core.camera import frame_person
 from core.detect.person import PersonObservation
@@ -21,6 +22,7 @@ from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud
 from core.progress import CancelToken, Progress, report
 from core.render.rasterize import rasterize
+from core.rotations import quat_to_rotmat
 
 
 def crop_intrinsics(fit: BodyFit, offset: tuple[int, int], scale: float) -> torch.Tensor:
@@ -74,29 +76,72 @@ def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.nda
             "ssim": float(ssim(image, view.target, mask > 0.5))}
 
 
-def refine_colours(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
-                   iterations: int = 10, size: int = 256, learning_rate: float = 0.15, prior: float = 0.02,
-                   progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
-    """A copy of ``avatar`` whose colours reproduce the photo ``rgb`` [H, W, 3] where it shows the
-    person (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels."""
+def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
+                  iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.3,
+                  prior: float = 0.02, mask_weight: float = 3.0, max_shift: float = 0.05, shift_prior: float = 0.05,
+                  progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
+    """A copy of ``avatar`` that reproduces the photo ``rgb`` [H, W, 3] where it shows the person
+    (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels.
+
+    Colours always move (an L1 photometric term inside the mask, a pull ``prior`` towards the
+    network's colours for what the photo does not show). With ``geometry`` each Gaussian may also
+    shift in the rest pose (at most ``max_shift`` metres per axis, kept small by ``shift_prior``),
+    grow or shrink and become more opaque (never less: what the photo does not show must stay solid
+    from other views); only Gaussians facing the camera change shape, so the avatar covers the
+    person's silhouette (loose clothes, hair) and not the background: an alpha-vs-mask term of
+    weight ``mask_weight``."""
     if iterations <= 0:
         return avatar
+
     view = input_view(fit, rgb, observation, size)
     target, mask = view.target, view.mask
-    posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
-    initial = avatar.cloud.sh[:, 0].clone()
+    cloud = avatar.cloud
+    with torch.no_grad():
+        transforms = body.forward(torch.tensor(avatar.shape)[None], torch.tensor(fit.pose)[None],
+                                  torch.tensor(fit.root)[None]).transforms[0]
+        posed = skin_gaussians(cloud, avatar.binding, transforms)
+        rotation = blend_transforms(avatar.binding.bone_indices, avatar.binding.bone_weights, transforms)[..., :3]
+        # only Gaussians facing the camera may move: Adam would give the hidden side's tiny gradients
+        # (seen through semi-transparent splats) full-size steps and speckle it
+        axes = quat_to_rotmat(posed.quats)  # [N, 3, 3], columns = the splat's axes
+        normals = axes.gather(2, cloud.log_scales.argmin(1)[:, None, None].expand(-1, 3, 1))[..., 0]
+        eye = torch.linalg.inv(view.viewmat[0])[:3, 3]
+        facing = ((normals * (eye - posed.means)).sum(1) > 0)[:, None]
+    initial = cloud.sh[:, 0].clone()
     sh0 = initial.clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([sh0], lr=learning_rate)
+    shift = torch.zeros_like(cloud.means, requires_grad=True)  # rest-pose offset, in units of max_shift
+    log_scales = cloud.log_scales.clone().requires_grad_(geometry)
+    opacity = cloud.opacity_logits.clone().requires_grad_(geometry)
+    groups = [{"params": [sh0], "lr": learning_rate}]
+    if geometry:
+        groups += [{"params": [shift], "lr": 0.05}, {"params": [log_scales], "lr": 0.05},
+                   {"params": [opacity], "lr": 0.1}]
+    optimiser = torch.optim.Adam(groups)
     for step in range(iterations):
-        report(progress, step / iterations, "Refining the colours against the photo", cancel)
-        image, alpha = _render(view, posed, (0.5 + SH_C0 * sh0).clamp(0, 1))
+        report(progress, step / iterations, "Refining the avatar against the photo", cancel)
+        offset = max_shift * torch.tanh(shift)
+        means = posed.means + (rotation @ offset[..., None])[..., 0] if geometry else posed.means
+        image, alpha, _ = rasterize(means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
+                                    (0.5 + SH_C0 * sh0).clamp(0, 1), view.viewmat, view.K[None], size, size,
+                                    near_plane=0.05, backgrounds=torch.zeros(1, 3))
+        image, alpha = image[0], alpha[0]
         photometric = ((image - target * alpha).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
+        if geometry:
+            loss = loss + mask_weight * (alpha - mask).abs().mean() + shift_prior * torch.tanh(shift).square().mean()
         optimiser.zero_grad()
         loss.backward()
+        if geometry:
+            for tensor in (shift, log_scales):
+                tensor.grad.mul_(facing)
+            opacity.grad.mul_(facing[:, 0])
         optimiser.step()
-    report(progress, 1.0, "Colours refined", cancel)
-    cloud = avatar.cloud
-    refined = GaussianCloud(cloud.means, cloud.quats, cloud.log_scales, cloud.opacity_logits,
-                            torch.cat([sh0.detach()[:, None], cloud.sh[:, 1:]], 1))
+        if geometry:
+            with torch.no_grad():
+                opacity.clamp_(min=cloud.opacity_logits)
+    report(progress, 1.0, "Avatar refined", cancel)
+    with torch.no_grad():
+        means = cloud.means + max_shift * torch.tanh(shift) if geometry else cloud.means
+        refined = GaussianCloud(means, cloud.quats, log_scales.detach(), opacity.detach(),
+                                torch.cat([sh0.detach()[:, None], cloud.sh[:, 1:]], 1))
     return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)

@@ -54,7 +54,7 @@ def test_input_view_fidelity_of_the_shipped_network_and_refinement(anny_body):
     colour refinement: the avatar seen through the fit's camera reproduces the photo inside the
     person, and refinement brings it much closer (numbers in the bench pipeline report)."""
     from core.pipeline import PRESETS
-    from core.recon.refine import input_view_scores, refine_colours
+    from core.recon.refine import input_view_scores, refine_avatar
     from core.resources import resource_path
 
     balanced = PRESETS["balanced"]
@@ -62,11 +62,11 @@ def test_input_view_fidelity_of_the_shipped_network_and_refinement(anny_body):
         for name in ("01_pifu_ryota.png", "09_lhm_sweater_video_image.png"):
             r = pipeline.reconstruct(load_image(PHOTOS / name))
             network = input_view_scores(r.avatar, anny_body, r.fit, r.photo.rgb, r.observation)
-            refined_avatar = refine_colours(r.avatar, anny_body, r.fit, r.photo.rgb, r.observation,
-                                            balanced.refine_iterations, balanced.refine_size)
+            refined_avatar = refine_avatar(r.avatar, anny_body, r.fit, r.photo.rgb, r.observation,
+                                           balanced.refine_iterations, balanced.refine_size)
             refined = input_view_scores(refined_avatar, anny_body, r.fit, r.photo.rgb, r.observation)
             assert network["psnr_db"] > 12.0 and network["ssim"] > 0.3, (name, network)
-            assert refined["psnr_db"] > network["psnr_db"] + 2.0 and refined["ssim"] > network["ssim"], (
+            assert refined["psnr_db"] > network["psnr_db"] + 6.0 and refined["ssim"] > network["ssim"], (
                 name, network, refined)
 
 
