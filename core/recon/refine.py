@@ -85,7 +85,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
 
     Colours always move (an L1 photometric term inside the mask, a pull ``prior`` towards the
     network's colours for what the photo does not show). With ``geometry`` each Gaussian may also
-    shift in the rest pose (at most ``max_shift`` metres per axis, kept small by ``shift_prior``),
+    shift parallel to the photo's image plane (at most ``max_shift`` metres per axis, kept small by
+    ``shift_prior``; depth is unobservable and Adam would turn its noise into full steps),
     grow or shrink and become more opaque (never less: what the photo does not show must stay solid
     from other views); only Gaussians facing the camera change shape, so the avatar covers the
     person's silhouette (loose clothes, hair) and not the background: an alpha-vs-mask term of
@@ -109,7 +110,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
         facing = ((normals * (eye - posed.means)).sum(1) > 0)[:, None]
     initial = cloud.sh[:, 0].clone()
     sh0 = initial.clone().requires_grad_(True)
-    shift = torch.zeros_like(cloud.means, requires_grad=True)  # rest-pose offset, in units of max_shift
+    shift = torch.zeros(len(cloud), 2, requires_grad=True)  # along the camera's x and y, in units of max_shift
+    image_plane = view.viewmat[0, :2, :3]  # [2, 3] the camera's right and down axes in the world
     log_scales = cloud.log_scales.clone().requires_grad_(geometry)
     opacity = cloud.opacity_logits.clone().requires_grad_(geometry)
     groups = [{"params": [sh0], "lr": learning_rate}]
@@ -119,8 +121,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     optimiser = torch.optim.Adam(groups)
     for step in range(iterations):
         report(progress, step / iterations, "Refining the avatar against the photo", cancel)
-        offset = max_shift * torch.tanh(shift)
-        means = posed.means + (rotation @ offset[..., None])[..., 0] if geometry else posed.means
+        means = posed.means + max_shift * torch.tanh(shift) @ image_plane if geometry else posed.means
         image, alpha, _ = rasterize(means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
                                     (0.5 + SH_C0 * sh0).clamp(0, 1), view.viewmat, view.K[None], size, size,
                                     near_plane=0.05, backgrounds=torch.zeros(1, 3))
@@ -141,7 +142,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
                 opacity.clamp_(min=cloud.opacity_logits)
     report(progress, 1.0, "Avatar refined", cancel)
     with torch.no_grad():
-        means = cloud.means + max_shift * torch.tanh(shift) if geometry else cloud.means
+        posed_offset = max_shift * torch.tanh(shift) @ image_plane
+        means = cloud.means + torch.linalg.solve(rotation, posed_offset[..., None])[..., 0] if geometry else cloud.means
         refined = GaussianCloud(means, cloud.quats, log_scales.detach(), opacity.detach(),
                                 torch.cat([sh0.detach()[:, None], cloud.sh[:, 1:]], 1))
     return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)
