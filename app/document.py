@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.avatar.avatar import Avatar
-from core.body.joints import NUM_JOINTS
+from core.body.joints import JOINT_NAMES, NUM_JOINTS
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.io.images import Photo
@@ -120,8 +120,6 @@ class AvatarDocument(QObject):
 
     def set_joint(self, joint: int, rotation: np.ndarray, merge: tuple | None = None) -> None:
         """Set one joint's rotation vector [3] (radians)."""
-        from core.body.joints import JOINT_NAMES
-
         pose = self.pose.copy()
         pose[joint] = rotation
         self.set_pose(pose, f"Rotate {JOINT_NAMES[joint].replace('_', ' ')}", merge)

@@ -247,13 +247,12 @@ class MainWindow(QMainWindow):
 
     def show_avatar(self, path: str | Path, motion: str | None = None) -> bool:
         """Open an avatar bundle (playing ``motion`` if given); on failure an error dialog, view unchanged."""
-        from core.body.model import load_body_model
         from core.io.bundle import BundleError, load_bundle
 
         path = Path(path)
         try:
             bundle = load_bundle(path)
-            body = self._body(bundle.avatar.body_model, load_body_model)
+            body = self._body(bundle.avatar.body_model)
         except (BundleError, ValueError, OSError) as exc:
             self.show_error("Cannot open the avatar", f"{exc}\n\nThe previous view is unchanged.")
             return False
@@ -264,12 +263,11 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _body(self, name: str, loader):
-        """The body model ``name``, loaded once per window (SMPL-X from the preferences' folder)."""
-        cache = self.__dict__.setdefault("_bodies", {})
-        if name not in cache:
-            cache[name] = loader(name, self.preferences.smplx_dir or None)
-        return cache[name]
+    def _body(self, name: str):
+        """The body model ``name`` (SMPL-X from the preferences' folder), shared with the worker."""
+        from app.tasks import shared_body_model
+
+        return shared_body_model(name, self.preferences.smplx_dir or None)
 
     def set_motion(self, motion: str | None) -> bool:
         """Play a built-in clip or motion file on the avatar (None: the pose panel drives the view)."""
@@ -292,11 +290,10 @@ class MainWindow(QMainWindow):
                   avatar: Avatar | None = None, title: str | None = None) -> bool:
         """Body mode: the bare body model as splats (or ``avatar`` on it), animated by ``motion``."""
         from app.body_player import BodyPlayer
-        from core.body.model import load_body_model
         from core.io.motion import MotionError, load_motion
 
         try:
-            body = load_body_model(body_name)
+            body = self._body(body_name)
             clip = load_motion(motion)
         except (ValueError, KeyError, OSError) as exc:  # BodyModelError, MotionError, BodyDataError
             kind = "motion" if isinstance(exc, MotionError) else "body model"
@@ -600,7 +597,6 @@ class MainWindow(QMainWindow):
         self.viewport.set_background(QColor(preferences.background))
         if reload:
             self.jobs.reset_cache()
-            self.__dict__.pop("_bodies", None)
 
     def about_dialog(self) -> None:
         QMessageBox.about(self, "About Avatarium", about_text())
@@ -648,12 +644,11 @@ class MainWindow(QMainWindow):
         """Load the autosaved session in ``folder`` (avatar, fit, photo, pose, pins and locks; still
         unsaved, and autosaved from now on as this window's work)."""
         from app.autosave import remove_session
-        from core.body.model import load_body_model
         from core.io.session import SessionError, load_session
 
         try:
             session = load_session(folder)
-            body = self._body(session.avatar.body_model, load_body_model)
+            body = self._body(session.avatar.body_model)
         except (SessionError, ValueError, OSError) as exc:
             self.show_error("Cannot recover the avatar", str(exc))
             return False

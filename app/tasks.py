@@ -5,6 +5,7 @@ Loaded pipelines are kept in the worker's cache, keyed by the preferences they w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +40,19 @@ class Reconstructed:
     seconds: float
 
 
+@functools.lru_cache(maxsize=4)
+def shared_body_model(name: str, smplx_dir: str | None = None):
+    """The body model ``name`` (SMPL-X from ``smplx_dir``), loaded once per process and shared by the
+    GUI thread (posing, bundles) and the worker (pipelines): read-only once loaded."""
+    from core.body.model import load_body_model
+
+    return load_body_model(name, smplx_dir)
+
+
 def pipeline_for(preferences: Preferences, cache: dict):
     """The worker's :class:`core.pipeline.Pipeline` for ``preferences`` (made on first use)."""
     from platformdirs import user_cache_dir
 
-    from core.body.model import load_body_model
     from core.pipeline import Pipeline
     from core.recon.onnx_runtime import cached_onnx
     from core.resources import resource_path
@@ -53,7 +62,7 @@ def pipeline_for(preferences: Preferences, cache: dict):
     if key not in cache:
         for old in [k for k in cache if k[0] == "pipeline"]:
             cache.pop(old).close()
-        body = load_body_model(preferences.body_model, preferences.smplx_dir or None)
+        body = shared_body_model(preferences.body_model, preferences.smplx_dir or None)
         model = resource_path("models", "avatarium-small")
         onnx = cached_onnx(model, user_cache_dir("avatarium")) if preferences.backend == "onnxruntime" else None
         cache[key] = Pipeline(body, model, preferences.preset, onnx=onnx)

@@ -17,8 +17,11 @@ LIMITS: dict[str, tuple[str, int, str]] = {
 }
 
 
-def limit(name: str) -> int:
-    """The limit ``name`` (a key of :data:`LIMITS`): its environment variable if set, else the default."""
+def limit(name: str, given: int | None = None) -> int:
+    """The limit ``name`` (a key of :data:`LIMITS`): ``given`` if not None (a caller's own limit),
+    else its environment variable if set, else the default."""
+    if given is not None:
+        return given
     variable, default, _ = LIMITS[name]
     text = os.environ.get(variable, "").strip().replace("_", "")
     if not text:

@@ -1,10 +1,10 @@
-"""``reconstruct``: one photo → detected person → fitted body → network → avatar → refined colours,
-with progress and cancel.
+"""``reconstruct``: one photo → detected person → fitted body → network → avatar → refined against
+the photo, with progress and cancel.
 
 Stages and their share of the progress bar: detection (5 %), body fit (35 %), network (6 %), avatar
 (6 %), refinement against the photo (48 %; none in the ``fast`` preset). The stages are also
-callable one by one (``observe``, ``fit``, ``avatar``): the app's fit editor refits and rebuilds. Every stage checks the
-cancel token; nothing is written here (exports are separate), so a cancelled job leaves nothing
+callable one by one (``observe``, ``fit``, ``avatar``): the app's fit editor refits and rebuilds.
+Every stage checks the cancel token; nothing is written here (exports are separate), so a cancelled job leaves nothing
 behind. Presets trade time for quality (see :data:`PRESETS`).
 """
 
@@ -42,7 +42,7 @@ class Preset:
 
 #: Time budgets of the presets, photo to avatar on two CPU cores (seconds).
 BUDGETS_S = {"fast": 5.0, "balanced": 20.0, "best": 60.0}
-#: Presets and their time budgets on two CPU cores: fast ≤ 5 s, balanced ≤ 20 s, best ≤ 60 s.
+#: Presets (each must stay within its :data:`BUDGETS_S`).
 PRESETS: dict[str, Preset] = {
     "fast": Preset(FitOptions(iterations=(15, 30, 25, 0)), 20000, 0),
     "balanced": Preset(FitOptions(), 40000, 12),
@@ -96,7 +96,7 @@ class Pipeline:
 
     def avatar(self, photo: Photo, observation: PersonObservation, fit: BodyFit, progress: Progress | None = None,
                cancel: CancelToken | None = None, timings: dict[str, float] | None = None) -> Avatar:
-        """The avatar of a fitted photo: network, Gaussians on the body, colour refinement (progress
+        """The avatar of a fitted photo: network, Gaussians on the body, refinement (progress
         fractions: network 0–10 %, avatar 10–20 %, refinement 20–100 %)."""
         timings = {} if timings is None else timings
         report(progress, 0.0, "Predicting the Gaussians", cancel)
@@ -110,8 +110,7 @@ class Pipeline:
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
         avatar = refine_avatar(avatar, self.body, fit, photo.rgb, observation, self.preset.refine_iterations,
-                                self.preset.refine_size, progress=_within(progress, cancel, 0.2, 1.0),
-                                cancel=cancel)
+                               self.preset.refine_size, progress=_within(progress, cancel, 0.2, 1.0), cancel=cancel)
         timings["refine"] = time.perf_counter() - stage
         report(progress, 1.0, "Avatar ready", cancel)
         return avatar
@@ -131,8 +130,7 @@ class Pipeline:
         fit = self.fit(photo, observation, progress=_within(progress, cancel, 0.05, 0.4), cancel=cancel)
         timings["fit"] = time.perf_counter() - stage
         avatar = self.avatar(photo, observation, fit, _within(progress, cancel, 0.4, 1.0), cancel, timings)
-        timings["total"] = time.perf_counter() - start
-        report(progress, 1.0, "Avatar ready", cancel)
+        timings["total"] = time.perf_counter() - start  # avatar() reported "Avatar ready"
         return Result(photo, observation, fit, avatar, timings, warnings)
 
 

@@ -3,8 +3,8 @@ archive reader turns all of it into its own error.
 
 Found by fuzzing: besides ``BadZipFile``, a damaged archive raises ``zlib.error`` (bad deflate data),
 ``NotImplementedError`` (an unknown zip version or compression), ``RuntimeError`` (a member flagged
-as encrypted), ``EOFError``, and a damaged ``.npy``
-header raises ``tokenize.TokenError`` or ``SyntaxError`` (NumPy parses it as a Python literal).
+as encrypted) and ``EOFError``; a damaged ``.npy`` header raises ``tokenize.TokenError`` or
+``SyntaxError`` (NumPy parses it as a Python literal).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from core.fit.result import BodyFit, FitFileError
 from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import atomic_path
 from core.io.ply import PlyError, encode_ply, read_ply
+from core.limits import how_to_raise, limit
 
 FORMAT = "avatarium-avatar"
 VERSION = 1
@@ -85,10 +86,8 @@ def save_bundle(path: str | os.PathLike[str], avatar: Avatar, fit: BodyFit | Non
 def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> Bundle:
     """Read a bundle written by :func:`save_bundle`; ``max_bytes`` bounds the unpacked size (default
     :func:`core.limits.limit` ``("bundle_bytes")``)."""
-    from core.limits import how_to_raise, limit
-
     path = Path(path)
-    max_bytes = limit("bundle_bytes") if max_bytes is None else max_bytes
+    max_bytes = limit("bundle_bytes", max_bytes)
     name = path.name
 
     def fail(problem: str) -> BundleError:

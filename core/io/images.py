@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.limits import how_to_raise, limit
+
 #: Default longest side of the processing copy.
 MAX_SIDE = 2048
 
@@ -66,10 +68,8 @@ def _to_rgba_or_rgb(image: Image.Image) -> Image.Image:
 def load_image(path: str | os.PathLike[str], max_pixels: int | None = None, max_side: int = MAX_SIDE) -> Photo:
     """Load ``path`` as a :class:`Photo`; raises :class:`ImageLoadError` for anything unusable.
     ``max_pixels`` defaults to :func:`core.limits.limit` ``("image_pixels")``."""
-    from core.limits import how_to_raise, limit
-
     path = Path(path)
-    max_pixels = limit("image_pixels") if max_pixels is None else max_pixels
+    max_pixels = limit("image_pixels", max_pixels)
     if path.is_dir():
         raise ImageLoadError(f"{path} is a folder; choose an image file")
     try:

@@ -24,6 +24,7 @@ import torch
 
 from core.body.joints import NUM_JOINTS
 from core.io.archive import DAMAGED_ARCHIVE
+from core.limits import how_to_raise, limit
 from core.rotations import (
     axis_angle_to_quat,
     axis_angle_to_rotmat,
@@ -32,7 +33,6 @@ from core.rotations import (
     rotmat_to_axis_angle,
 )
 
-#: Default cap on frames read from a file (about an hour at 60 fps).
 _MAX_JSON_FRAME_BYTES = 1_000_000  # one SMPL-X frame is a few kilobytes
 
 
@@ -126,8 +126,6 @@ def _npy_shape(npz, key: str) -> tuple[int, ...]:
 
 
 def _check_frames(count: int, max_frames: int, name: str) -> None:
-    from core.limits import how_to_raise
-
     if count > max_frames:
         raise MotionError(f"{name} has {count:,} frames, more than the limit of {max_frames:,}; "
                           f"{how_to_raise('motion_frames')}")
@@ -136,10 +134,8 @@ def _check_frames(count: int, max_frames: int, name: str) -> None:
 def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int | None = None) -> Motion:
     """Read an AMASS-style ``.npz`` (see the module docstring); more than ``max_frames`` (default
     :func:`core.limits.limit` ``("motion_frames")``) is refused before the poses are loaded."""
-    from core.limits import limit
-
     path = Path(path)
-    max_frames = limit("motion_frames") if max_frames is None else max_frames
+    max_frames = limit("motion_frames", max_frames)
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in ("poses", "trans") if k not in npz.files]
@@ -185,10 +181,8 @@ def _json_vector(frame: dict, key: str, count: int, path: Path) -> np.ndarray:
 def load_smplx_json_folder(path: str | os.PathLike[str], fps: float = 30.0, frame: str = "opencv",
                            max_frames: int | None = None) -> Motion:
     """Read an LHM-style folder of per-frame SMPL-X ``.json`` files (see the module docstring)."""
-    from core.limits import limit
-
     folder = Path(path)
-    max_frames = limit("motion_frames") if max_frames is None else max_frames
+    max_frames = limit("motion_frames", max_frames)
     if not folder.is_dir():
         raise MotionError(f"{folder} is not a folder of per-frame .json files")
     files = sorted(folder.glob("*.json"))

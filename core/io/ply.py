@@ -175,7 +175,7 @@ def read_ply(path: str | os.PathLike[str], max_splats: int | None = None) -> Gau
     """
     path = Path(path)
     try:
-        table = _vertex_table(path, limit("splats") if max_splats is None else max_splats)
+        table = _vertex_table(path, limit("splats", max_splats))
     except PlyError:
         raise
     except FileNotFoundError:

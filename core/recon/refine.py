@@ -53,10 +53,12 @@ def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, si
                      crop_intrinsics(fit, frame.offset, frame.scale), size)
 
 
-def _render(view: InputView, posed: GaussianCloud, colours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Image [S, S, 3] (over black) and alpha [S, S, 1] of ``posed`` with ``colours`` [N, 3]."""
-    image, alpha, _ = rasterize(posed.means, posed.quats, posed.scales(), posed.opacities(), colours, view.viewmat,
-                                view.K[None], view.size, view.size, near_plane=0.05, backgrounds=torch.zeros(1, 3))
+def _render(view: InputView, means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
+            colours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image [S, S, 3] (over black) and alpha [S, S, 1] of posed Gaussians (means [N, 3], quats [N, 4],
+    scales [N, 3] metres, opacities [N], colours [N, 3]) through the input view; differentiable."""
+    image, alpha, _ = rasterize(means, quats, scales, opacities, colours, view.viewmat, view.K[None], view.size,
+                                view.size, near_plane=0.05, backgrounds=torch.zeros(1, 3))
     return image[0], alpha[0]
 
 
@@ -69,7 +71,7 @@ def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.nda
     view = input_view(fit, rgb, observation, size)
     posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
     with torch.no_grad():
-        image, _ = _render(view, posed, posed.base_colors())
+        image, _ = _render(view, posed.means, posed.quats, posed.scales(), posed.opacities(), posed.base_colors())
     mask = view.mask[..., 0]
     error = ((image - view.target).square().mean(-1) * mask).sum() / mask.sum().clamp_min(1)
     return {"psnr_db": float(-10 * torch.log10(error.clamp_min(1e-10))),
@@ -122,10 +124,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     for step in range(iterations):
         report(progress, step / iterations, "Refining the avatar against the photo", cancel)
         means = posed.means + max_shift * torch.tanh(shift) @ image_plane if geometry else posed.means
-        image, alpha, _ = rasterize(means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
-                                    (0.5 + SH_C0 * sh0).clamp(0, 1), view.viewmat, view.K[None], size, size,
-                                    near_plane=0.05, backgrounds=torch.zeros(1, 3))
-        image, alpha = image[0], alpha[0]
+        image, alpha = _render(view, means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
+                               (0.5 + SH_C0 * sh0).clamp(0, 1))
         photometric = ((image - target * alpha).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
         if geometry:
