@@ -19,7 +19,7 @@ from core.avatar.avatar import Avatar
 from core.detect.person import PersonObservation, SeveralPeopleError
 from core.fit.result import BodyFit
 from core.io.images import Photo
-from core.progress import CancelToken, Progress, report
+from core.progress import CancelToken, Progress, report, within
 
 
 @dataclass
@@ -101,11 +101,8 @@ def reconstruct_job(photo: Photo, observation: PersonObservation, preferences: P
         start = time.perf_counter()
         pipeline = pipeline_for(preferences, cache)
 
-        def part(low: float, high: float) -> Progress:
-            return lambda f, message: report(progress, low + (high - low) * f, message, cancel)
-
-        fit = pipeline.fit(photo, observation, progress=part(0.05, 0.4), cancel=cancel)
-        avatar = pipeline.avatar(photo, observation, fit, part(0.4, 1.0), cancel)
+        fit = pipeline.fit(photo, observation, progress=within(progress, cancel, 0.05, 0.4), cancel=cancel)
+        avatar, fit = pipeline.avatar(photo, observation, fit, within(progress, cancel, 0.4, 1.0), cancel)
         return Reconstructed(pipeline.body, fit, avatar, time.perf_counter() - start)
 
     return job
@@ -126,10 +123,10 @@ def refit_job(photo: Photo, observation: PersonObservation, fit: BodyFit, pins: 
 
 
 def rebuild_job(photo: Photo, observation: PersonObservation, fit: BodyFit, preferences: Preferences) -> Job:
-    """The avatar rebuilt from ``fit`` (network and refinement again)."""
+    """The avatar rebuilt from ``fit`` (network and refinement again; the user's fit stays as it is)."""
 
     def job(progress: Progress, cancel: CancelToken, cache: dict) -> Avatar:
-        return pipeline_for(preferences, cache).avatar(photo, observation, fit, progress, cancel)
+        return pipeline_for(preferences, cache).avatar(photo, observation, fit, progress, cancel, update_body=False)[0]
 
     return job
 

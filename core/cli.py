@@ -16,6 +16,7 @@ from pathlib import Path
 import core
 
 DEFAULT_OUTPUT = Path("avatarium-output")
+_PRESETS = ("fast", "balanced", "best")  # core.pipeline.PRESETS, named here so --help does not import torch
 
 
 def _set_threads(threads: int) -> None:
@@ -132,6 +133,13 @@ def _stage_progress(fraction: float, message: str) -> None:
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {message:<40}", end=end, file=sys.stderr, flush=True)
 
 
+def _model_dir(args: argparse.Namespace) -> Path:
+    """The network folder of ``--model``, or the bundled network."""
+    from core.resources import resource_path
+
+    return Path(args.model) if args.model else resource_path("models", "avatarium-small")
+
+
 def load_body(name: str, smplx_dir: str | None = None):
     """The body model by name (see :func:`core.body.model.load_body_model`)."""
     from core.body.model import load_body_model
@@ -232,6 +240,23 @@ def _cmd_eval_synthetic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_refine(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.recon.evaluate_refine import evaluate_refinement
+
+    body = load_body(args.body, args.smplx_dir)
+    results = evaluate_refinement(_model_dir(args), body, args.fit, args.count, args.size, args.views, args.seed,
+                                  args.preset, args.rounds, progress=_counter("people"))
+    target = write_report(args.output, "eval-refine", results)
+    for name, scores in results["summary"].items():
+        if isinstance(scores, dict):
+            print(f"{name:>8}: input view {scores['psnr_input']:.2f} dB, novel views {scores['psnr_novel']:.2f} dB "
+                  f"(SSIM {scores['ssim_novel']:.3f}, silhouette IoU {scores['iou_novel']:.3f}), "
+                  f"back view {scores['psnr_back']:.2f} dB")
+    print(f"Wrote {target}")
+    return 0
+
+
 def _cmd_export_onnx(args: argparse.Namespace) -> int:
     from core.recon.onnx_runtime import export_onnx
 
@@ -259,11 +284,10 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from core.fit.fit_body import FitError
     from core.io.images import ImageLoadError, load_image
     from core.pipeline import Pipeline
-    from core.resources import resource_path
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    model = _model_dir(args)
     body = load_body(args.body, args.smplx_dir)
     failed = []
     with Pipeline(body, model, preset=args.preset) as pipeline:
@@ -513,9 +537,8 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
 def _cmd_bench_recon(args: argparse.Namespace) -> int:
     from core.bench import write_report
     from core.bench.recon import bench_recon
-    from core.resources import resource_path
 
-    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    model = _model_dir(args)
     results = bench_recon(model, [Path(p) for p in args.photos], repeats=args.repeats, progress=_counter("photos"))
     target = write_report(args.output, "recon", results)
     if results["summary"]:
@@ -529,9 +552,8 @@ def _cmd_bench_recon(args: argparse.Namespace) -> int:
 def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
     from core.bench import write_report
     from core.bench.recon import bench_presets
-    from core.resources import resource_path
 
-    model = Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    model = _model_dir(args)
     results = bench_presets(model, [Path(p) for p in args.photos], args.presets, progress=_counter("runs"))
     target = write_report(args.output, "pipeline", results)
     for preset, seconds in results["median_total_s"].items():
@@ -627,6 +649,21 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     synthetic.add_argument("-o", "--output", default="eval-synthetic.json", help="JSON report path")
     synthetic.set_defaults(func=_cmd_eval_synthetic)
+    refine = eval_sub.add_parser("refine", help="held-out synthetic people: avatars with and without refinement "
+                                 "against the photo (and the body-update loop) from novel views")
+    refine.add_argument("--model", help="network folder (default: the bundled network)")
+    refine.add_argument("--fit", choices=["true", "fitted"], default="true",
+                        help="true: the ground-truth body and camera; fitted: detect and fit like a photo")
+    refine.add_argument("--count", type=int, default=10, help="held-out people")
+    refine.add_argument("--size", type=int, default=384, help="photo size, pixels")
+    refine.add_argument("--views", type=int, default=8, help="cameras around each person")
+    refine.add_argument("--seed", type=int, default=0, help="the dataset seed the network was trained with")
+    refine.add_argument("--preset", choices=_PRESETS, default="balanced", help="Gaussians, fit and refinement")
+    refine.add_argument("--rounds", type=int, default=2, help="rounds of the body-update loop (--fit fitted)")
+    refine.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
+    refine.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    refine.add_argument("-o", "--output", default="eval-refine.json", help="JSON report path")
+    refine.set_defaults(func=_cmd_eval_refine)
 
     onnx = sub.add_parser("export-onnx", help="export a trained network to ONNX (runs with onnxruntime)")
     onnx.add_argument("model", help="network folder (model.safetensors, checkpoint.json, query.npz)")
@@ -637,7 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("photos", nargs="+", help="photos, one person each (processed in turn)")
     recon.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     recon.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
-    recon.add_argument("--preset", choices=["fast", "balanced", "best"], default="balanced",
+    recon.add_argument("--preset", choices=_PRESETS, default="balanced",
                        help="fast (≈5 s: no refinement), balanced (≈15 s), best (≈60 s) on two CPU cores")
     recon.add_argument("--formats", type=_parse_formats, default="avatar,ply,posed,fit,params,mesh,glb,preview",
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
@@ -651,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the bundled example photo → avatar, shown walking (headless: files)")
     demo.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     demo.add_argument("--model", help="network folder (default: the shipped one)")
-    demo.add_argument("--preset", choices=["fast", "balanced", "best"], default="balanced", help="quality preset")
+    demo.add_argument("--preset", choices=_PRESETS, default="balanced", help="quality preset")
     demo.add_argument("--motion", default="walk", help="motion to play on the avatar")
     demo.add_argument("--headless", action="store_true", help="write files even with a display")
     demo.add_argument("--views", type=int, default=4, help="headless: frames of the motion to render")
@@ -691,14 +728,14 @@ def build_parser() -> argparse.ArgumentParser:
     app_bench = bench_sub.add_parser("app", help="the window on a photo: drop → avatar time, event-loop latency, "
                                      "slider → frame latency, scrubbing frame rate")
     app_bench.add_argument("photo", nargs="?", help="photo to drop (default: the bundled example photo)")
-    app_bench.add_argument("--preset", default="fast", choices=("fast", "balanced", "best"))
+    app_bench.add_argument("--preset", default="fast", choices=_PRESETS)
     app_bench.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
     app_bench.add_argument("-o", "--output", default="bench-app.json", help="JSON report path")
     app_bench.set_defaults(func=_cmd_bench_app)
     soak = bench_sub.add_parser("soak", help="many reconstructions + exports in a row: memory, threads, open files")
     soak.add_argument("photos", nargs="*", help="photos, used in turn (default: the bundled example photo)")
     soak.add_argument("--count", type=int, default=50, help="reconstructions (default 50)")
-    soak.add_argument("--preset", default="fast", choices=("fast", "balanced", "best"))
+    soak.add_argument("--preset", default="fast", choices=_PRESETS)
     soak.add_argument("-o", "--output", default="bench-soak.json", help="JSON report path")
     soak.set_defaults(func=_cmd_bench_soak)
     body = bench_sub.add_parser("body", help="body model load/forward time and Gaussian skinning time")

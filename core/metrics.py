@@ -5,18 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``source`` [N, 3] moved onto ``target`` [N, 3] by the similarity (rotation, uniform scale,
-    translation) that minimises the squared distances (Umeyama 1991; reflections excluded)."""
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The similarity (``scale``, ``rotation`` [3, 3], ``translation`` [3]) that moves ``source``
+    [N, 3] onto ``target`` [N, 3] with least squared distances, applied to row vectors as
+    ``scale · x @ rotation + translation`` (Umeyama 1991; reflections excluded)."""
     x, y = np.asarray(source, np.float64), np.asarray(target, np.float64)
     mx, my = x.mean(0), y.mean(0)
     xc, yc = x - mx, y - my
     u, s, vt = np.linalg.svd(xc.T @ yc)
     d = np.sign(np.linalg.det(u @ vt))
     correction = np.diag([1.0, 1.0, d])
-    rotation = u @ correction @ vt  # x_row @ rotation ≈ y_row
+    rotation = u @ correction @ vt
     scale = float((s * np.diag(correction)).sum() / max((xc ** 2).sum(), 1e-12))
-    return scale * xc @ rotation + my
+    return scale, rotation, my - scale * mx @ rotation
+
+
+def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``source`` [N, 3] moved onto ``target`` [N, 3] by :func:`similarity_transform`."""
+    scale, rotation, translation = similarity_transform(source, target)
+    return scale * np.asarray(source, np.float64) @ rotation + translation
 
 
 def mpjpe(predicted: np.ndarray, truth: np.ndarray) -> float:

@@ -2,7 +2,9 @@
 the photo, with progress and cancel.
 
 Stages and their share of the progress bar: detection (5 %), body fit (35 %), network (6 %), avatar
-(6 %), refinement against the photo (48 %; none in the ``fast`` preset). The stages are also
+(6 %), refinement against the photo (48 %; none in the ``fast`` preset; ``balanced`` and ``best``
+alternate it with a body update from the avatar's side views, :mod:`core.recon.fit_loop`, so the
+result's fit is the updated one). The stages are also
 callable one by one (``observe``, ``fit``, ``avatar``): the app's fit editor refits and rebuilds.
 Every stage checks the cancel token; nothing is written here (exports are separate), so a cancelled job leaves nothing
 behind. Presets trade time for quality (see :data:`PRESETS`).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,13 +24,12 @@ from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
 from core.camera import frame_person
 from core.detect.person import PersonDetector, PersonObservation
-from core.fit.fit_body import Constraints, FitOptions, fit_body
+from core.fit.fit_body import Constraints, FitOptions, SideView, fit_body
 from core.fit.result import BodyFit
 from core.io.images import Photo
-from core.progress import CancelToken, Progress, report
+from core.progress import CancelToken, Progress, report, within
 from core.recon.avatar_builder import build_avatar
 from core.recon.infer import Reconstructor
-from core.recon.refine import refine_avatar
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Preset:
     gaussians: int  # Gaussians on the avatar
     refine_iterations: int  # refinement steps against the photo (colours, positions, sizes, opacity; 0: none)
     refine_size: int = 256  # refinement render size, pixels
+    body_rounds: int = 1  # rounds of refinement and body updates from the avatar's side views (1: no body update)
 
 
 #: Time budgets of the presets, photo to avatar on two CPU cores (seconds).
@@ -45,8 +48,8 @@ BUDGETS_S = {"fast": 5.0, "balanced": 20.0, "best": 60.0}
 #: Presets (each must stay within its :data:`BUDGETS_S`).
 PRESETS: dict[str, Preset] = {
     "fast": Preset(FitOptions(iterations=(15, 30, 25, 0)), 20000, 0),
-    "balanced": Preset(FitOptions(), 40000, 12),
-    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 30, 320),
+    "balanced": Preset(FitOptions(), 40000, 12, body_rounds=2),
+    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 30, 320, body_rounds=2),
 }
 
 
@@ -88,16 +91,22 @@ class Pipeline:
         return self.detector.observe(photo, allow_several=allow_several)
 
     def fit(self, photo: Photo, observation: PersonObservation, constraints: Constraints | None = None,
-            init: BodyFit | None = None, progress: Progress | None = None, cancel: CancelToken | None = None
-            ) -> BodyFit:
-        """Fit the body to ``observation``; with ``init`` a short refit from it (the fit editor's Refit)."""
+            init: BodyFit | None = None, progress: Progress | None = None, cancel: CancelToken | None = None,
+            side_views: Sequence[SideView] = ()) -> BodyFit:
+        """Fit the body to ``observation``; with ``init`` a short refit from it (the fit editor's Refit,
+        the body updates of :func:`core.recon.fit_loop.refine_with_body` with ``side_views``)."""
         frame = frame_person(photo.rgb, observation.mask, observation.box)
-        return fit_body(self.body, observation, frame, self.preset.fit, constraints, init, progress, cancel)
+        return fit_body(self.body, observation, frame, self.preset.fit, constraints, init, progress, cancel, side_views)
 
     def avatar(self, photo: Photo, observation: PersonObservation, fit: BodyFit, progress: Progress | None = None,
-               cancel: CancelToken | None = None, timings: dict[str, float] | None = None) -> Avatar:
-        """The avatar of a fitted photo: network, Gaussians on the body, refinement (progress
-        fractions: network 0–10 %, avatar 10–20 %, refinement 20–100 %)."""
+               cancel: CancelToken | None = None, timings: dict[str, float] | None = None, update_body: bool = True
+               ) -> tuple[Avatar, BodyFit]:
+        """The avatar of a fitted photo and its fit: network, Gaussians on the body, refinement (progress
+        fractions: network 0–10 %, avatar 10–20 %, refinement 20–100 %). With ``update_body`` and a
+        preset of several ``body_rounds`` the refinement alternates with body updates
+        (:func:`core.recon.fit_loop.refine_with_body`) and the fit returned is the updated one."""
+        from core.recon.fit_loop import refine_with_body
+
         timings = {} if timings is None else timings
         report(progress, 0.0, "Predicting the Gaussians", cancel)
         stage = time.perf_counter()
@@ -109,11 +118,12 @@ class Pipeline:
                               self.preset.gaussians)
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
-        avatar = refine_avatar(avatar, self.body, fit, photo.rgb, observation, self.preset.refine_iterations,
-                               self.preset.refine_size, progress=_within(progress, cancel, 0.2, 1.0), cancel=cancel)
+        avatar, fit = refine_with_body(self, photo, observation, fit, avatar,
+                                       self.preset.body_rounds if update_body else 1,
+                                       within(progress, cancel, 0.2, 1.0), cancel)
         timings["refine"] = time.perf_counter() - stage
         report(progress, 1.0, "Avatar ready", cancel)
-        return avatar
+        return avatar, fit
 
     def reconstruct(self, photo: Photo, progress: Progress | None = None, cancel: CancelToken | None = None,
                     allow_several: bool = False) -> Result:
@@ -127,13 +137,9 @@ class Pipeline:
             warnings.append("Only the upper body is visible: the legs are guessed standing.")
         timings["detection"] = time.perf_counter() - start
         stage = time.perf_counter()
-        fit = self.fit(photo, observation, progress=_within(progress, cancel, 0.05, 0.4), cancel=cancel)
+        fit = self.fit(photo, observation, progress=within(progress, cancel, 0.05, 0.4), cancel=cancel)
         timings["fit"] = time.perf_counter() - stage
-        avatar = self.avatar(photo, observation, fit, _within(progress, cancel, 0.4, 1.0), cancel, timings)
+        avatar, fit = self.avatar(photo, observation, fit, within(progress, cancel, 0.4, 1.0), cancel, timings)
         timings["total"] = time.perf_counter() - start  # avatar() reported "Avatar ready"
         return Result(photo, observation, fit, avatar, timings, warnings)
 
-
-def _within(progress: Progress | None, cancel: CancelToken | None, low: float, high: float) -> Progress:
-    """``progress`` of a sub-stage mapped onto [low, high] of the whole (checking ``cancel``)."""
-    return lambda fraction, message: report(progress, low + (high - low) * fraction, message, cancel)

@@ -42,3 +42,8 @@ def report(progress: Progress | None, fraction: float, message: str, cancel: Can
         cancel.check()
     if progress is not None:
         progress(min(1.0, max(0.0, fraction)), message)
+
+
+def within(progress: Progress | None, cancel: CancelToken | None, low: float, high: float) -> Progress:
+    """``progress`` of a sub-stage mapped onto [low, high] of the whole (checking ``cancel``)."""
+    return lambda fraction, message: report(progress, low + (high - low) * fraction, message, cancel)

@@ -21,6 +21,7 @@ deterministic: fixed initialisation, fixed iteration counts, no randomness.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ from core.camera import PersonFrame
 from core.detect.person import PersonObservation
 from core.fit.linear_shape import LinearShape
 from core.fit.result import BodyFit
+from core.fit.silhouette import SilhouetteTarget
 from core.fit.targets import FitTargets, make_targets
 from core.metrics import mask_iou
 from core.progress import CancelToken, Progress, report
@@ -75,6 +77,7 @@ class FitOptions:
     limit_weight: float = 1.0
     silhouette_weight: float = 1.0
     cover_sigma: float = 0.05  # Geman–McClure scale of the silhouette's cover term (fraction of the mask side)
+    side_weight: float = 1.0  # weight of the side views' silhouettes in a refit (per view, averaged)
     hand_weight: float = 0.5
     pin_weight: float = 20.0
 
@@ -97,6 +100,17 @@ class Constraints:
                 raise ValueError(f"cannot lock '{name}': not a joint name (e.g. 'left_elbow')")
 
 
+@dataclass(frozen=True, eq=False)
+class SideView:
+    """A silhouette of the person from another camera (e.g. the avatar's, seen from the side), for a refit.
+
+    ``viewmat`` [4, 4] world-to-camera (OpenCV), ``K`` [3, 3] in the pixels of ``silhouette``'s mask."""
+
+    viewmat: np.ndarray
+    K: np.ndarray
+    silhouette: SilhouetteTarget
+
+
 @dataclass(frozen=True)
 class _Stage:
     name: str
@@ -112,8 +126,10 @@ class _Problem:
     """The differentiable objective of one fit: body, targets, camera, constraints."""
 
     def __init__(self, body: BodyModel, targets: FitTargets, frame: PersonFrame, options: FitOptions,
-                 constraints: Constraints) -> None:
+                 constraints: Constraints, side_views: Sequence[SideView] = ()) -> None:
         self.body, self.targets, self.frame, self.options = body, targets, frame, options
+        self.side_views = [(torch.tensor(v.viewmat, dtype=torch.float32), torch.tensor(v.K, dtype=torch.float32),
+                            v.silhouette) for v in side_views]
         indices, weights = body.keypoint_regressor()
         rest = body.rest(body.default_shape()).vertices[0]
         corner = _surface_vertices(rest, body.faces, options.silhouette_points)
@@ -191,11 +207,21 @@ class _Problem:
             points = self.project(vertices[self.silhouette_rows], params["log_focal"]) * scale
             outside, cover = t.silhouette.loss(points, o.cover_sigma)
             terms["silhouette"] = o.silhouette_weight * (outside + cover)
+            if self.side_views:
+                terms["side_silhouettes"] = o.side_weight * sum(
+                    sum(target.loss(_project(vertices[self.silhouette_rows], viewmat, K), o.cover_sigma))
+                    for viewmat, K, target in self.side_views) / len(self.side_views)
         if stage.hands and t.has_hands:
             hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"])
             r2 = ((hand_uv - t.hand_points) / t.size).square().sum(-1)
             terms["hands"] = o.hand_weight * (r2 / (r2 + (0.3 * o.sigma) ** 2)).mean()
         return terms
+
+
+def _project(points: torch.Tensor, viewmat: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Pixels [N, 2] of world points [N, 3] through an OpenCV camera (``viewmat`` [4, 4], ``K`` [3, 3])."""
+    camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
+    return camera[:, :2] / camera[:, 2:].clamp_min(1e-3) @ K[:2, :2].T + K[:2, 2]
 
 
 def _select(weights: torch.Tensor, rows: list[int]) -> torch.Tensor:
@@ -249,14 +275,15 @@ def _initial_params(problem: _Problem, init: BodyFit | None) -> dict[str, torch.
             "log_focal": torch.tensor(0.0)}
 
 
-def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[int]) -> list[_Stage]:
+def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[int], side_views: bool
+            ) -> list[_Stage]:
     def free(joints: list[int]) -> list[int]:
         return [j for j in joints if j not in locked]
 
     hips_seen = bool((targets.confidence[[_K["left_hip"], _K["right_hip"]]] > 0).all())
     body = free([0, *_BODY_JOINTS])
     if refit:
-        return [_Stage("refit", options.refit_iterations, body, None, True, False, False)]
+        return [_Stage("refit", options.refit_iterations, body, None, True, side_views and options.silhouette, False)]
     torso, limbs, silhouette, hands = options.iterations
     stages = [_Stage("torso", torso, free([0]), _TORSO if hips_seen else _HEAD, False, False, False),
               _Stage("limbs", limbs, body, None, True, False, False)]
@@ -270,10 +297,11 @@ def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[i
 def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame,
              options: FitOptions | None = None, constraints: Constraints | None = None,
              init: BodyFit | None = None, progress: Progress | None = None,
-             cancel: CancelToken | None = None) -> BodyFit:
+             cancel: CancelToken | None = None, side_views: Sequence[SideView] = ()) -> BodyFit:
     """Fit ``body`` to the person of ``observation`` seen through ``frame`` (from
     :func:`core.camera.frame_person`). With ``init`` (a previous fit, e.g. after the user pinned a
-    joint) only a short refit runs from it. Raises :class:`FitError` when the photo cannot be fitted
+    joint) only a short refit runs from it; ``side_views`` add silhouettes from other cameras to a
+    refit (with the photo's own silhouette). Raises :class:`FitError` when the photo cannot be fitted
     and :class:`core.progress.Cancelled` when cancelled."""
     start = time.perf_counter()
     options = options or FitOptions()
@@ -282,10 +310,10 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
     if int((targets.confidence > 0).sum()) < 4:
         raise FitError("Fewer than four body keypoints were found, too few to fit a body. Use a photo where "
                        "the person is larger and facing the camera.")
-    problem = _Problem(body, targets, frame, options, constraints)
+    problem = _Problem(body, targets, frame, options, constraints, side_views)
     params = {k: v.clone().float().requires_grad_(True) for k, v in _initial_params(problem, init).items()}
     problem.relinearise(params)
-    stages = _stages(options, targets, init is not None, problem.locked)
+    stages = _stages(options, targets, init is not None, problem.locked, bool(side_views))
     total = sum(s.iterations for s in stages)
     done = 0
     for stage in stages:

@@ -1,9 +1,10 @@
-"""Test-time refinement: the avatar's colours optimised against the photo it came from.
+"""Test-time refinement: the avatar's Gaussians optimised against the photo it came from.
 
 The avatar is posed as fitted and rendered (``core.render.rasterize``, differentiable) through the
-fit's camera into the person crop; its Gaussians' colours are optimised (Adam) so the render
-matches the photo inside the person mask, while a pull towards the network's colours keeps the
-parts the photo does not show (the back) as the network predicted them. Geometry stays as built.
+fit's camera into the person crop. Each Gaussian the photo shows starts from the photo's colour
+over the pixels it covers (:func:`back_project`); then Adam fine-tunes colours, in-image-plane
+positions, sizes and opacity so the render matches the photo inside the person mask and covers the
+mask. What the photo does not show (the back, splats seen edge-on) keeps the network's prediction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.body.model import BodyModel
 from core.camera import frame_person
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
-from core.gaussians import SH_C0, GaussianCloud
+from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
@@ -62,6 +63,28 @@ def _render(view: InputView, means: torch.Tensor, quats: torch.Tensor, scales: t
     return image[0], alpha[0]
 
 
+def splat_sums(view: InputView, cloud: GaussianCloud, values: torch.Tensor) -> torch.Tensor:
+    """Σ over ``view``'s pixels of each posed Gaussian's blending weight × ``values`` [S, S, D]: [N, D]
+    (with ones: how many pixels' worth of colour it shows, 0 when hidden or off-screen)."""
+    colours = torch.zeros(len(cloud), values.shape[-1], requires_grad=True)
+    with torch.enable_grad():
+        image, _, _ = rasterize(cloud.means, cloud.quats, cloud.scales(), cloud.opacities(), colours, view.viewmat,
+                                view.K[None], view.size, view.size, near_plane=0.05,
+                                backgrounds=torch.zeros(1, values.shape[-1]))
+        (image[0] * values).sum().backward()
+    return colours.grad
+
+
+def back_project(view: InputView, cloud: GaussianCloud, values: torch.Tensor, weights: torch.Tensor,
+                 prior: torch.Tensor, strength: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each posed Gaussian's colour [N, 3] as the average of ``values`` [S, S, 3] over the pixels it
+    shows in ``view`` (blending weight × ``weights`` [S, S, 1]), drawn to ``prior`` [N, 3] with
+    ``strength`` pixels' worth; and its shown weight [N]. Hidden Gaussians keep ``prior``."""
+    sums = splat_sums(view, cloud, torch.cat([values * weights, weights], -1))
+    shown = sums[:, 3]
+    return (sums[:, :3] + strength * prior) / (shown[:, None] + strength), shown
+
+
 def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
                       size: int = 256) -> dict[str, float]:
     """How well the avatar, posed as fitted and seen through the fit's camera, reproduces the photo
@@ -79,20 +102,22 @@ def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.nda
 
 
 def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
-                  iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.3,
+                  iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.1,
                   prior: float = 0.02, mask_weight: float = 3.0, max_shift: float = 0.05, shift_prior: float = 0.05,
+                  min_facing: float = 0.1, min_pixels: float = 0.02,
                   progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
     """A copy of ``avatar`` that reproduces the photo ``rgb`` [H, W, 3] where it shows the person
     (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels.
 
-    Colours always move (an L1 photometric term inside the mask, a pull ``prior`` towards the
-    network's colours for what the photo does not show). With ``geometry`` each Gaussian may also
-    shift parallel to the photo's image plane (at most ``max_shift`` metres per axis, kept small by
-    ``shift_prior``; depth is unobservable and Adam would turn its noise into full steps),
-    grow or shrink and become more opaque (never less: what the photo does not show must stay solid
-    from other views); only Gaussians facing the camera change shape, so the avatar covers the
-    person's silhouette (loose clothes, hair) and not the background: an alpha-vs-mask term of
-    weight ``mask_weight``."""
+    Only Gaussians the photo shows change: facing the camera (cosine above ``min_facing``) and
+    showing more than ``min_pixels`` pixels' worth of colour. They start from the photo's colours
+    (:func:`back_project`, drawn to the network's with ``min_pixels``' worth); then Adam minimises
+    an L1 photometric term over the mask with a pull ``prior`` towards the starting colours. With
+    ``geometry`` they may also shift parallel to the photo's image plane (at most ``max_shift``
+    metres per axis, kept small by ``shift_prior``; depth is unobservable), grow or shrink and
+    become more opaque (never less: what the photo does not show must stay solid from other views),
+    so the avatar covers the person's silhouette (loose clothes, hair) and not the background: an
+    alpha-vs-mask term of weight ``mask_weight``. The rest keep the network's prediction."""
     if iterations <= 0:
         return avatar
 
@@ -104,13 +129,17 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
                                   torch.tensor(fit.root)[None]).transforms[0]
         posed = skin_gaussians(cloud, avatar.binding, transforms)
         rotation = blend_transforms(avatar.binding.bone_indices, avatar.binding.bone_weights, transforms)[..., :3]
-        # only Gaussians facing the camera may move: Adam would give the hidden side's tiny gradients
-        # (seen through semi-transparent splats) full-size steps and speckle it
+        # Adam would give the tiny gradients of the hidden side (seen through the front) and of splats
+        # seen edge-on full-size steps and speckle them
         axes = quat_to_rotmat(posed.quats)  # [N, 3, 3], columns = the splat's axes
         normals = axes.gather(2, cloud.log_scales.argmin(1)[:, None, None].expand(-1, 3, 1))[..., 0]
         eye = torch.linalg.inv(view.viewmat[0])[:3, 3]
-        facing = ((normals * (eye - posed.means)).sum(1) > 0)[:, None]
-    initial = cloud.sh[:, 0].clone()
+        towards = torch.nn.functional.normalize(eye - posed.means, dim=1)
+        facing = (normals * towards).sum(1) > min_facing
+        # Adam fine-tunes from there instead of dragging every colour the whole way
+        colours, shown = back_project(view, posed, target, mask, posed.base_colors(), min_pixels)
+    seen = (facing & (shown > min_pixels))[:, None]
+    initial = torch.where(seen, rgb_to_sh0(colours), cloud.sh[:, 0])
     sh0 = initial.clone().requires_grad_(True)
     shift = torch.zeros(len(cloud), 2, requires_grad=True)  # along the camera's x and y, in units of max_shift
     image_plane = view.viewmat[0, :2, :3]  # [2, 3] the camera's right and down axes in the world
@@ -132,10 +161,11 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
             loss = loss + mask_weight * (alpha - mask).abs().mean() + shift_prior * torch.tanh(shift).square().mean()
         optimiser.zero_grad()
         loss.backward()
+        sh0.grad.mul_(seen)
         if geometry:
             for tensor in (shift, log_scales):
-                tensor.grad.mul_(facing)
-            opacity.grad.mul_(facing[:, 0])
+                tensor.grad.mul_(seen)
+            opacity.grad.mul_(seen[:, 0])
         optimiser.step()
         if geometry:
             with torch.no_grad():

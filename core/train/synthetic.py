@@ -28,6 +28,30 @@ from core.rotations import rotmat_to_quat
 from core.train.garments import Outfit, dress, random_outfit
 
 
+@dataclass(frozen=True, eq=False)  # identity semantics: tensors do not compare to one bool
+class LitSplats:
+    """A synthetic person's splats as photographed: posed, world frame (metres), lighting baked in,
+    so any camera sees what the input camera would from there (novel-view ground truth)."""
+
+    means: torch.Tensor  # [N, 3]
+    quats: torch.Tensor  # [N, 4] wxyz
+    scales: torch.Tensor  # [N, 3] metres
+    colours: torch.Tensor  # [N, 3] lit colours in [0, 1]
+
+    def render(self, viewmats: torch.Tensor, K: torch.Tensor, width: int, height: int,
+               backgrounds: torch.Tensor, render_mode: str = "RGB") -> tuple[torch.Tensor, torch.Tensor]:
+        """Images [C, H, W, 3 or 4] (``"RGB+ED"``: expected depth last) and alphas [C, H, W, 1] from
+        ``viewmats`` [C, 4, 4] (OpenCV world-to-camera) with intrinsics ``K`` [3, 3] over ``backgrounds`` [C, 3]."""
+        from core.render.rasterize import rasterize
+
+        with torch.no_grad():
+            image, alpha, _ = rasterize(
+                self.means, self.quats, self.scales, torch.full((len(self.means),), 0.99), self.colours,
+                viewmats.float(), K.float().expand(len(viewmats), 3, 3).contiguous(), width, height,
+                near_plane=0.05, backgrounds=backgrounds, render_mode=render_mode)
+        return image, alpha
+
+
 @dataclass(frozen=True)
 class SyntheticPerson:
     """One rendered person with its ground truth (world frame, metres; photo pixels)."""
@@ -43,6 +67,7 @@ class SyntheticPerson:
     vertices: np.ndarray  # [V, 3] posed mesh
     outfit: Outfit
     depth: np.ndarray  # [H, W] expected depth of the render (metres along the view axis; 0 = background)
+    splats: LitSplats  # what was rendered, for other views
 
 
 def random_shape(rng: np.random.Generator, body: BodyModel) -> np.ndarray:
@@ -72,8 +97,6 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
                   geometry: bool = True) -> SyntheticPerson:
     """A random person (or the given ``shape``/``pose``/``outfit``) rendered into a ``size``² photo.
     ``geometry=False`` keeps every garment on the skin (colours only)."""
-    from core.render.rasterize import rasterize
-
     shape = random_shape(rng, body) if shape is None else shape
     pose = random_pose(rng) if pose is None else pose
     outfit = random_outfit(rng) if outfit is None else outfit
@@ -115,12 +138,9 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
     # rendered outline lies within about a millimetre of the mesh's
     scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(splats, 3)
     background = rng.uniform(0.3, 0.9, 3)
-    viewmat = torch.tensor(CAMERA_VIEWMAT, dtype=torch.float32)
-    with torch.no_grad():
-        image, alpha, _ = rasterize(
-            means, rotmat_to_quat(frame), scales.contiguous(), torch.full((splats,), 0.99),
-            (albedo * shading[:, None]).clamp(0, 1), viewmat[None], torch.tensor(K, dtype=torch.float32)[None],
-            size, size, near_plane=0.05, backgrounds=torch.zeros(1, 3), render_mode="RGB+ED")
+    lit = LitSplats(means, rotmat_to_quat(frame), scales.contiguous(), (albedo * shading[:, None]).clamp(0, 1))
+    image, alpha = lit.render(torch.tensor(CAMERA_VIEWMAT)[None], torch.tensor(K), size, size, torch.zeros(1, 3),
+                              "RGB+ED")
     depth = image[0, ..., 3].numpy()
     gradient = np.linspace(0.85, 1.1, size, dtype=np.float32)[:, None, None] * background.astype(np.float32)
     rgb = image[0, ..., :3].numpy() + (1 - alpha[0].numpy()) * gradient
@@ -129,4 +149,4 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
         rgb=(np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8), mask=alpha[0, ..., 0].numpy(), K=K,
         viewmat=CAMERA_VIEWMAT.copy(), shape=np.asarray(shape, np.float32), pose=np.asarray(pose, np.float32),
         root=root.astype(np.float32), joints=joints.numpy(), vertices=vertices.numpy(), outfit=outfit,
-        depth=depth)
+        depth=depth, splats=lit)

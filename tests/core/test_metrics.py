@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from core.metrics import mask_iou, mpjpe, pa_mpjpe, procrustes_align
+from core.metrics import mask_iou, mpjpe, pa_mpjpe, procrustes_align, similarity_transform
 from core.rotations import axis_angle_to_rotmat
 
 
@@ -12,6 +12,10 @@ def test_procrustes_undoes_a_similarity_transform():
     moved = 2.5 * truth @ rotation.T + np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(procrustes_align(moved, truth), truth, atol=1e-6)
     assert pa_mpjpe(moved, truth) < 1e-6 and mpjpe(moved, truth) > 1.0
+    scale, back, translation = similarity_transform(moved, truth)  # the inverse, as row-vector factors
+    np.testing.assert_allclose(scale, 1 / 2.5, rtol=1e-9)
+    np.testing.assert_allclose(back, rotation, atol=1e-9)
+    np.testing.assert_allclose(scale * moved @ back + translation, truth, atol=1e-6)
 
 
 def test_pa_mpjpe_keeps_pose_errors_and_refuses_reflections():

@@ -72,10 +72,12 @@ def test_input_view_fidelity_of_the_shipped_network_and_refinement(anny_body):
 
 @needs_photos
 @pytest.mark.parametrize("stage", ["Finding the person", "Fitting the body", "Predicting the Gaussians",
-                                   "Building the avatar", "Refining the avatar"])
+                                   "Building the avatar", "Refining the avatar", "Updating the body",
+                                   "Predicting the Gaussians on the updated body"])
 def test_cancel_at_each_stage_returns_promptly(anny_body, tiny_model, stage):
     photo = load_image(PHOTOS / "05_lhm_000057.png")
-    quick = Preset(FitOptions(iterations=(10, 10, 10, 0)), gaussians=4000, refine_iterations=3, refine_size=96)
+    quick = Preset(FitOptions(iterations=(10, 10, 10, 0)), gaussians=4000, refine_iterations=4, refine_size=96,
+                   body_rounds=2)
     token, cancelled_at, stages = CancelToken(), [], []
 
     def cancel_at_stage(fraction, message):

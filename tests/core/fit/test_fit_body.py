@@ -7,10 +7,11 @@ from fit_helpers import exact_observation
 from photos import FULL_BODY, PHOTOS, needs_photos
 
 from core.body.joints import JOINT_INDEX
-from core.camera import frame_person
-from core.fit.fit_body import Constraints, FitError, FitOptions, fit_body
-from core.fit.overlay import posed_body, project_points
-from core.metrics import pa_mpjpe
+from core.camera import frame_person, intrinsics_from_fov, look_at
+from core.fit.fit_body import Constraints, FitError, FitOptions, SideView, fit_body
+from core.fit.overlay import body_mask, posed_body, project_points
+from core.fit.silhouette import SilhouetteTarget
+from core.metrics import mask_iou, pa_mpjpe
 from core.progress import Cancelled, CancelToken
 
 QUICK = FitOptions(iterations=(20, 30, 20, 0))  # where only the mechanics matter
@@ -58,6 +59,36 @@ def test_refit_follows_a_pinned_joint_and_keeps_locked_ones(anny_body, synthetic
     for name in ("right_elbow", "left_knee"):
         np.testing.assert_array_equal(refit.pose[JOINT_INDEX[name]], fit.pose[JOINT_INDEX[name]])
     assert refit.pins == {"left_wrist": target} and refit.locked == ("right_elbow", "left_knee")
+
+
+def test_side_view_silhouettes_pull_the_refit_towards_them(anny_body, synthetic_person, exact_fit):
+    """A refit from a fit with the right arm swung forward (which the photo barely shows), given the
+    person's true silhouettes from both sides, matches those silhouettes better than a refit without."""
+    observation, fit = exact_fit
+    frame = _frame(observation, synthetic_person.rgb)
+    centre = synthetic_person.vertices.mean(0)
+    K = intrinsics_from_fov(40.0, 256, 256)
+    sides = []
+    for azimuth in (90.0, -90.0):
+        a = np.radians(azimuth)
+        viewmat = look_at(centre + 3.0 * np.array([np.sin(a), 0.0, np.cos(a)]), centre)
+        _, alpha = synthetic_person.splats.render(torch.tensor(viewmat)[None], torch.tensor(K), 256, 256,
+                                                  torch.zeros(1, 3))
+        sides.append((viewmat, alpha[0, ..., 0].numpy()))
+    pose = fit.pose.copy()
+    pose[JOINT_INDEX["right_shoulder"], 0] += 0.6
+    swung = dataclasses.replace(fit, pose=pose)
+    views = [SideView(viewmat, K, SilhouetteTarget(mask)) for viewmat, mask in sides]
+    plain = fit_body(anny_body, observation, frame, init=swung)
+    with_sides = fit_body(anny_body, observation, frame, init=swung, side_views=views)
+
+    def side_iou(candidate):
+        vertices, faces = posed_body(anny_body, candidate).vertices[0].numpy(), anny_body.faces.numpy()
+        return np.mean([mask_iou(body_mask(dataclasses.replace(candidate, viewmat=viewmat, K=K, image_size=(256, 256)),
+                                           vertices, faces), mask) for viewmat, mask in sides])
+
+    assert side_iou(with_sides) > side_iou(plain) + 0.01, (side_iou(plain), side_iou(with_sides))
+    assert with_sides.mean_residual < 0.02 * synthetic_person.rgb.shape[0]  # still on the photo's keypoints
 
 
 def test_constraints_reject_unknown_names():
