@@ -22,6 +22,14 @@ def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
     ).reshape(q.shape[:-1] + (3, 3))
 
 
+def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Hamilton product a ⊗ b [..., 4] wxyz (rotate by b, then by a)."""
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+                        aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
+
+
 def rotmat_to_quat(matrices: torch.Tensor) -> torch.Tensor:
     """Unit quaternions [..., 4] wxyz with w ≥ 0 from rotation matrices [..., 3, 3].
 

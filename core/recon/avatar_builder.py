@@ -1,8 +1,10 @@
 """From the network's per-query-point prediction to an :class:`core.avatar.avatar.Avatar`.
 
 The query points are sparse, so the avatar's Gaussians are a dense stratified sampling of the body
-surface; each takes the colour and outward offset of its nearest query point (in the T-pose) and
-lies flat in the surface with σ = 0.6 sample spacings in the plane and 0.1 across it.
+surface; each takes the colour, outward offset, shape and opacity of its nearest query point (in
+the T-pose): the network's scale multipliers and surface-frame rotation reshape a flat disc of
+σ = 0.6 sample spacings in the surface and 0.1 across it (the render losses train them on the same
+disc at the training points' spacing, see :mod:`core.train.render_loss`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,8 @@ from core.avatar.binding import bind_to_triangles, mesh_area, sample_surface, su
 from core.body.model import BodyModel, canonical_body
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
-from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
-
-OPACITY_LOGIT = 4.6  # opacity 0.99
-
+from core.train.render_loss import shaped_discs
 
 _LAYOUTS: weakref.WeakKeyDictionary[QueryPoints, dict] = weakref.WeakKeyDictionary()
 
@@ -54,7 +53,9 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
     colour = prediction.colour[0, nearest].float().clamp(0, 1)
     means = points + prediction.offset[0, nearest, None].float() * frames[..., 2]
     spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)
-    scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(count, 3)
-    cloud = GaussianCloud(means=means.contiguous(), quats=rotmat_to_quat(frames), log_scales=scales.log().contiguous(),
-                          opacity_logits=torch.full((count,), OPACITY_LOGIT), sh=rgb_to_sh0(colour)[:, None, :])
+    quats, log_scales = shaped_discs(frames, spacing, prediction.log_scale[0, nearest].float(),
+                                     prediction.rotation[0, nearest].float())
+    cloud = GaussianCloud(means=means.contiguous(), quats=quats.contiguous(), log_scales=log_scales.contiguous(),
+                          opacity_logits=prediction.opacity_logit[0, nearest].float().contiguous(),
+                          sh=rgb_to_sh0(colour)[:, None, :])
     return Avatar(cloud, bind_to_triangles(triangles, barycentric, body), body.name, np.asarray(shape, np.float32))

@@ -47,19 +47,19 @@ def side_views(avatar: Avatar, body: BodyModel, fit: BodyFit, azimuths_deg: tupl
     radius = float(np.linalg.norm(posed.means.numpy() - centre, axis=1).max())
     distance = max(float(np.linalg.norm(eye0 - centre)), 1.1 * radius / math.sin(math.radians(fov_deg / 2)))
     K = intrinsics_from_fov(fov_deg, size, size)
-    views = []
+    direction = (eye0 - centre) / max(float(np.linalg.norm(eye0 - centre)), 1e-6)
+    viewmats = []
     for azimuth in azimuths_deg:
         a = math.radians(azimuth)
-        direction = (eye0 - centre) / max(float(np.linalg.norm(eye0 - centre)), 1e-6)
         turned = np.array([math.cos(a) * direction[0] + math.sin(a) * direction[2], direction[1],
                            -math.sin(a) * direction[0] + math.cos(a) * direction[2]])
-        viewmat = look_at(centre + distance * turned, centre)
-        with torch.no_grad():
-            _, alpha, _ = rasterize(posed.means, posed.quats, posed.scales(), posed.opacities(), posed.base_colors(),
-                                    torch.tensor(viewmat, dtype=torch.float32)[None],
-                                    torch.tensor(K, dtype=torch.float32)[None], size, size, near_plane=0.05)
-        views.append(SideView(viewmat, K, SilhouetteTarget(alpha[0, ..., 0].numpy())))
-    return views
+        viewmats.append(look_at(centre + distance * turned, centre))
+    with torch.no_grad():  # all views in one call
+        _, alpha, _ = rasterize(posed.means, posed.quats, posed.scales(), posed.opacities(), posed.base_colors(),
+                                torch.tensor(np.stack(viewmats), dtype=torch.float32),
+                                torch.tensor(K, dtype=torch.float32).expand(len(viewmats), 3, 3).contiguous(),
+                                size, size, near_plane=0.05)
+    return [SideView(viewmat, K, SilhouetteTarget(alpha[i, ..., 0].numpy())) for i, viewmat in enumerate(viewmats)]
 
 
 def carry_refinement(refined: Avatar, before: Avatar, rebuilt: Avatar) -> Avatar:

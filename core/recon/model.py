@@ -13,7 +13,9 @@ every person) the token is built from
 Farthest-point anchor tokens (the mean of their points' tokens) and the photo's 8×8 image tokens
 go through a transformer; each point reads back its three nearest anchors (inverse-distance
 weights) and decodes colour (sigmoid RGB, the unlit albedo), an outward offset (metres, ±5 cm),
-log-scales, a rotation (wxyz) and an opacity logit.
+and the Gaussian's shape relative to a flat surface disc: log-multipliers of the disc's standard
+deviations (tangent, bitangent, normal), a rotation (wxyz) in the point's surface frame and an
+opacity logit. Those three are learned only through the render losses (:mod:`core.train.render_loss`).
 
 Shapes: B people, P points, A anchors, S × S photo.
 """
@@ -83,8 +85,8 @@ class Prediction:
 
     colour: torch.Tensor  # [B, P, 3] in (0, 1)
     offset: torch.Tensor  # [B, P] metres along the normal
-    log_scale: torch.Tensor  # [B, P, 3]
-    rotation: torch.Tensor  # [B, P, 4] wxyz, unit
+    log_scale: torch.Tensor  # [B, P, 3] log-multipliers of the surface disc's σ (tangent, bitangent, normal)
+    rotation: torch.Tensor  # [B, P, 4] wxyz, unit, in the point's surface frame
     opacity_logit: torch.Tensor  # [B, P]
 
 
@@ -173,7 +175,7 @@ class ReconstructionNet(nn.Module):
         out = self.decoder(torch.cat([tokens, read], -1))
         rotation = nn.functional.normalize(out[..., 7:11] + torch.tensor([1.0, 0, 0, 0], device=out.device), dim=-1)
         return Prediction(colour=torch.sigmoid(out[..., :3]), offset=MAX_OFFSET * torch.tanh(out[..., 3]),
-                          log_scale=out[..., 4:7] - 5.0, rotation=rotation, opacity_logit=out[..., 11] + 3.0)
+                          log_scale=out[..., 4:7], rotation=rotation, opacity_logit=out[..., 11] + 3.0)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

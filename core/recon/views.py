@@ -16,9 +16,9 @@ from core.avatar.binding import mesh_area, surface_points
 from core.body.model import BodyModel
 from core.camera import look_at
 from core.recon.avatar_builder import surface_layout
-from core.render.rasterize import rasterize
 from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
+from core.train.synthetic import LitSplats
 
 
 class SurfacePainter:
@@ -38,11 +38,8 @@ class SurfacePainter:
         """Images [C, size, size, 3] and alphas [C, size, size] of the body painted with query-point
         ``colours`` [P, 3] (and outward ``offsets`` [P] metres) from ``viewmats`` [C, 4, 4], ``K`` [3, 3]."""
         means = self.means if offsets is None else self.means + offsets[self.nearest, None] * self.normals
-        with torch.no_grad():
-            image, alpha, _ = rasterize(
-                means, self.quats, self.scales, torch.full((len(means),), 0.99), colours[self.nearest].float(),
-                viewmats.float(), K.float().expand(len(viewmats), 3, 3).contiguous(), size, size, near_plane=0.05,
-                backgrounds=torch.full((len(viewmats), 3), background))
+        splats = LitSplats(means, self.quats, self.scales, colours[self.nearest].float())
+        image, alpha = splats.render(viewmats, K, size, size, torch.full((len(viewmats), 3), background))
         return image.clamp(0, 1), alpha[..., 0]
 
 

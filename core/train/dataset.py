@@ -2,7 +2,7 @@
 
 Layout of a dataset folder (all arrays NumPy ``.npz`` without pickles, written atomically)::
 
-    manifest.json            {"format": "avatarium-synthetic", "version": 1, "body_model": "anny",
+    manifest.json            {"format": "avatarium-synthetic", "version": 2, "body_model": "anny",
                               "size": S, "points": P, "seed": s, "splits": {"train": n, "heldout": m},
                               "shard_size": k}
     query.npz                the query points shared by every subject (see QueryPoints)
@@ -10,7 +10,9 @@ Layout of a dataset folder (all arrays NumPy ``.npz`` without pickles, written a
     heldout-0000.npz …         image [k, S, S, 3] uint8 (the input photo), mask [k, S, S] uint8,
                                K [k, 3, 3], shape [k, 6], pose [k, 55, 3], root [k, 3] (world frame,
                                camera at the origin looking down −Z), canonical [k, P, 3] (T-pose
-                               positions of the query points, metres), uv [k, P, 2] (their posed
+                               positions of the query points, metres), frame [k, P, 3, 3] float16
+                               (their T-pose surface frames, columns: tangent, bitangent, outward
+                               normal), uv [k, P, 2] (their posed
                                projection, input pixels), visible [k, P] uint8, facing [k, P] float16
                                (normal · direction to the camera), albedo [k, P, 3] uint8 (unlit
                                ground-truth colour), offset [k, P] float16 (ground-truth outward
@@ -40,10 +42,10 @@ from core.train.garments import dress
 from core.train.synthetic import canonical_body, render_person, surface_points
 
 FORMAT = "avatarium-synthetic"
-VERSION = 1
+VERSION = 2  # 2: per-point T-pose surface frames (render losses)
 SPLITS = {"train": 0, "heldout": 1}
-_SUBJECT_KEYS = ("image", "mask", "K", "shape", "pose", "root", "canonical", "uv", "visible", "facing", "albedo",
-                 "offset", "seed")
+_SUBJECT_KEYS = ("image", "mask", "K", "shape", "pose", "root", "canonical", "frame", "uv", "visible", "facing",
+                 "albedo", "offset", "seed")
 
 
 class DatasetError(ValueError):
@@ -133,7 +135,8 @@ def make_subject(body: BodyModel, query: QueryPoints, rng: np.random.Generator, 
     return {
         "image": person.rgb, "mask": (np.clip(person.mask, 0, 1) * 255 + 0.5).astype(np.uint8),
         "K": person.K.astype(np.float32), "shape": person.shape, "pose": person.pose, "root": person.root,
-        "canonical": rest_points.numpy().astype(np.float32), "uv": uv.astype(np.float32),
+        "canonical": rest_points.numpy().astype(np.float32),
+        "frame": rest_frames.numpy().astype(np.float16), "uv": uv.astype(np.float32),
         "visible": visible.astype(np.uint8), "facing": facing.astype(np.float16),
         "albedo": (albedo * 255 + 0.5).astype(np.uint8), "offset": offset.astype(np.float16),
     }
@@ -174,7 +177,8 @@ def load_split(folder: str | os.PathLike[str], split: str) -> tuple[dict, QueryP
     except (OSError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{folder} is not a synthetic dataset (manifest.json: {exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise DatasetError(f"{folder}/manifest.json is not a version-{VERSION} Avatarium synthetic dataset")
+        raise DatasetError(f"{folder}/manifest.json is not a version-{VERSION} Avatarium synthetic dataset "
+                           "(make a new one with `avatarium synth`)")
     if split not in SPLITS:
         raise DatasetError(f"unknown split '{split}' (train or heldout)")
     shards = sorted(folder.glob(f"{split}-*.npz"))

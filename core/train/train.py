@@ -2,9 +2,13 @@
 
 The loss supervises every query point directly (its ground-truth albedo and outward offset are known
 from the outfit): mean squared colour error with points hidden in the photo weighted ``hidden_weight``
-times (the back is what the network is for), plus the squared offset error. AdamW, linear warm-up
-then cosine decay to 5 %. Every ``eval_every`` steps the held-out people are scored (per-point colour
-PSNR, all points and hidden points) next to the no-learning mirror baseline.
+times (the back is what the network is for), plus the squared offset error. With a ``render``
+section in the config the render losses of :mod:`core.train.render_loss` are added (images of the
+predicted and true Gaussians from random cameras; they alone train scale, rotation and opacity).
+``init`` starts from another model's weights (fine-tuning); they must share the dataset's query
+points. AdamW, linear warm-up then cosine decay to 5 %. Every ``eval_every`` steps the held-out
+people are scored (per-point colour PSNR, all points and hidden points) next to the no-learning
+mirror baseline.
 
 Files in the output folder: ``model.safetensors`` (weights), ``query.npz`` (the query points the
 network was trained with), ``optimizer.safetensors`` +
@@ -28,6 +32,7 @@ import torch
 from core.io.atomic import atomic_path, write_bytes_atomic
 from core.recon.model import ModelConfig, Prediction, ReconstructionNet, sample_image
 from core.train.dataset import QueryPoints, load_split
+from core.train.render_loss import RenderLossConfig, render_terms
 
 
 class TrainingError(ValueError):
@@ -48,10 +53,16 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     minutes: float = 0.0  # stop after this much training time (0: run all steps)
+    render: RenderLossConfig | None = None  # render losses (None: per-point losses only)
+    init: str = ""  # model folder whose weights training starts from ("" : random initialisation)
 
     def __post_init__(self) -> None:
-        import math
-
+        if isinstance(self.render, dict):
+            object.__setattr__(self, "render", RenderLossConfig(**self.render))
+        if self.render is not None and not isinstance(self.render, RenderLossConfig):
+            raise ValueError("render must be a JSON object of render-loss settings")
+        if not isinstance(self.init, str):
+            raise ValueError("init must be a model folder path")
         for name in ("steps", "batch", "warmup", "points", "eval_every", "log_every", "seed"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
@@ -89,8 +100,10 @@ def build_model(config: ModelConfig, query: QueryPoints) -> ReconstructionNet:
 
 def batch_tensors(arrays: dict[str, np.ndarray], index: np.ndarray) -> dict[str, torch.Tensor]:
     """Network inputs and targets of the people ``index`` as float tensors."""
-    pick = {k: arrays[k][index] for k in ("image", "mask", "canonical", "uv", "visible", "facing", "albedo", "offset")}
+    pick = {k: arrays[k][index] for k in ("image", "mask", "canonical", "frame", "uv", "visible", "facing", "albedo",
+                                          "offset")}
     return {
+        "frame": torch.from_numpy(pick["frame"]).float(),
         "image": torch.from_numpy(pick["image"]).permute(0, 3, 1, 2).float() / 255,
         "mask": torch.from_numpy(pick["mask"])[:, None].float() / 255,
         "canonical": torch.from_numpy(pick["canonical"]).float(), "uv": torch.from_numpy(pick["uv"]).float(),
@@ -105,13 +118,17 @@ def predict(model: ReconstructionNet, batch: dict[str, torch.Tensor], points: to
                  points)
 
 
-def loss_terms(prediction: Prediction, batch: dict[str, torch.Tensor], config: TrainConfig,
-               points: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def loss_terms(prediction: Prediction, batch: dict[str, torch.Tensor], config: TrainConfig, query: QueryPoints,
+               rng: np.random.Generator, points: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Named loss terms (scalars, already weighted) of one step; ``rng`` draws the render cameras."""
     chosen = slice(None) if points is None else points
     visible, albedo, offset = batch["visible"][:, chosen], batch["albedo"][:, chosen], batch["offset"][:, chosen]
     weight = 1 + (config.hidden_weight - 1) * (1 - visible)
     colour = ((prediction.colour - albedo).square().mean(-1) * weight).sum() / weight.sum()
-    return {"colour": colour, "offset": config.offset_weight * (prediction.offset - offset).square().mean()}
+    terms = {"colour": colour, "offset": config.offset_weight * (prediction.offset - offset).square().mean()}
+    if config.render is not None:
+        terms.update(render_terms(prediction, batch, query.parts.to(colour.device), config.render, rng, points))
+    return terms
 
 
 def mirror_baseline(batch: dict[str, torch.Tensor], query: QueryPoints) -> torch.Tensor:
@@ -184,6 +201,18 @@ def load_weights(model: ReconstructionNet, path: Path) -> None:
         model.load_state_dict(load_file(str(path)))
     except (OSError, RuntimeError, ValueError) as exc:
         raise TrainingError(f"{path} does not hold this network's weights ({exc})") from None
+
+
+def _start_from(model: ReconstructionNet, folder: Path, query: QueryPoints) -> None:
+    """Load another model's weights; its query points must be the dataset's (the weights are tied to them)."""
+    try:
+        theirs = QueryPoints.load(folder / "query.npz")
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot start from {folder}: {exc}") from None
+    if any(not torch.equal(getattr(theirs, k), getattr(query, k)) for k in ("triangles", "barycentric", "anchors")):
+        raise TrainingError(f"{folder} was trained on other query points than this dataset's; "
+                            "start from scratch or use its dataset")
+    load_weights(model, folder / "model.safetensors")
 
 
 def _resume(folder: Path, model: ReconstructionNet, optimiser: torch.optim.Optimizer) -> tuple[int, float]:
@@ -279,6 +308,8 @@ def train(data: str | os.PathLike[str], output: str | os.PathLike[str], model_co
     model = build_model(model_config, query)
     optimiser = torch.optim.AdamW(model.parameters(), lr=train_config.learning_rate,
                                   weight_decay=train_config.weight_decay)
+    if train_config.init and not resume:
+        _start_from(model, Path(train_config.init), query)
     step, elapsed = _resume(output, model, optimiser) if resume else (0, 0.0)
     if process.main:
         output.mkdir(parents=True, exist_ok=True)
@@ -309,7 +340,7 @@ def train(data: str | os.PathLike[str], output: str | os.PathLike[str], model_co
             count = arrays["uv"].shape[1]
             points = (torch.from_numpy(rng.choice(count, train_config.points, replace=False)).to(process.device)
                       if 0 < train_config.points < count else None)
-            terms = loss_terms(predict(network, batch, points), batch, train_config, points)
+            terms = loss_terms(predict(network, batch, points), batch, train_config, query, rng, points)
             optimiser.zero_grad(set_to_none=True)
             sum(terms.values()).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -322,7 +353,7 @@ def train(data: str | os.PathLike[str], output: str | os.PathLike[str], model_co
                 stream.write(json.dumps(row) + "\n")
                 stream.flush()
                 eta = (train_config.steps - step) * now / max(1, step)
-                say(f"step {step}/{train_config.steps}  colour {row['colour']:.4f}  offset {row['offset']:.4f}  "
+                say(f"step {step}/{train_config.steps}  " + "  ".join(f"{k} {row[k]:.4f}" for k in terms) + "  "
                     f"{now / 60:.1f} min, ETA {eta / 60:.0f} min")
             if step % train_config.eval_every == 0 and step < train_config.steps and process.main:
                 evaluation = _evaluate_and_save(output, model, optimiser, step, model_config, train_config, now,

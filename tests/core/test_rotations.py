@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from core.rotations import quat_to_rotmat, rotmat_to_quat
+from core.rotations import quat_multiply, quat_to_rotmat, rotmat_to_quat
 
 
 def test_quaternion_matrix_round_trip_including_half_turns():
@@ -30,3 +30,10 @@ def test_wxyz_convention():
     about_z = torch.tensor([half, 0.0, 0.0, half], dtype=torch.float64)  # +90° about z
     assert torch.allclose(quat_to_rotmat(about_z) @ torch.tensor([1.0, 0, 0], dtype=torch.float64),
                           torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64))
+
+
+def test_quaternion_product_composes_rotations():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(2, 7, 4, generator=g, dtype=torch.float64)
+    a, b = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
+    assert torch.allclose(quat_to_rotmat(quat_multiply(a, b)), quat_to_rotmat(a) @ quat_to_rotmat(b))

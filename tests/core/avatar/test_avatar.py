@@ -102,3 +102,26 @@ def test_bundle_round_trip_and_bad_files(tmp_path, anny_body, query):
             load_bundle(target)
     with pytest.raises(BundleError, match="limit"):
         load_bundle(path, max_bytes=1000)
+
+
+def test_avatar_takes_the_networks_gaussian_shapes(anny_body, query):
+    """Scale multipliers, surface-frame rotation and opacity of each query point reach its Gaussians."""
+    import math
+
+    from core.rotations import quat_to_rotmat
+
+    shape = np.full(6, 0.5, np.float32)
+    plain = _prediction(query, lambda _: (0.5, 0.5, 0.5))
+    base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
+    count = len(query.triangles)
+    quarter = torch.tensor([math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5)])  # 90° about the surface normal
+    shaped = Prediction(colour=plain.colour, offset=plain.offset,
+                        log_scale=torch.tensor([math.log(2.0), 0.0, 0.0]).expand(1, count, 3),
+                        rotation=quarter.expand(1, count, 4), opacity_logit=torch.full((1, count), 2.0))
+    cloud = build_avatar(anny_body, query, shape, shaped, count=3000).cloud
+    torch.testing.assert_close(cloud.log_scales - base.log_scales,
+                               torch.tensor([math.log(2.0), 0.0, 0.0]).expand(3000, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(cloud.opacity_logits, torch.full((3000,), 2.0))
+    before, after = quat_to_rotmat(base.quats), quat_to_rotmat(cloud.quats)
+    torch.testing.assert_close(after[..., 2], before[..., 2], atol=1e-5, rtol=0)  # the normal stays
+    torch.testing.assert_close(after[..., 0], before[..., 1], atol=1e-5, rtol=0)  # the tangent turns

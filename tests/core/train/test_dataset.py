@@ -59,5 +59,5 @@ def test_bad_folders_are_reported(tmp_path):
     with pytest.raises(DatasetError, match="not a synthetic dataset"):
         load_split(tmp_path, "train")
     (tmp_path / "manifest.json").write_text('{"format": "something-else"}')
-    with pytest.raises(DatasetError, match="version-1 Avatarium synthetic dataset"):
+    with pytest.raises(DatasetError, match="version-2 Avatarium synthetic dataset"):
         load_split(tmp_path, "train")

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from core.recon.model import ModelConfig
 from core.train.dataset import generate
@@ -62,3 +63,30 @@ def test_two_gloo_processes_train_in_step(tmp_path, data):
 
     assert any(not (a == b).all() for a, b in zip(load_file(str(tmp_path / "model.safetensors")).values(),
                                                    load_file(str(single / "model.safetensors")).values(), strict=True))
+
+
+def test_render_losses_train_and_are_recorded(tmp_path, data):
+    from safetensors.torch import load_file
+
+    from core.train.render_loss import RenderLossConfig
+
+    config = TrainConfig(steps=3, batch=2, warmup=1, eval_every=3, log_every=1,
+                         render=RenderLossConfig(people=1, views=1, size=32))
+    train(data, tmp_path / "a", TINY, config, log=lambda _: None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
+    assert all({"render", "ssim", "mask", "asap", "acap"} <= set(r) for r in rows if "colour" in r)
+    (tmp_path / "config.json").write_text(json.dumps(json.loads((tmp_path / "a" / "checkpoint.json").read_text())))
+    _, again = load_config(tmp_path / "config.json")
+    assert again.render == config.render
+    # fine-tuning starts from the given weights (zero learning rate: they stay as they were)
+    start = TrainConfig(steps=1, batch=2, warmup=1, learning_rate=0.0, init=str(tmp_path / "a"))
+    train(data, tmp_path / "b", TINY, start, log=lambda _: None)
+    before, after = (load_file(str(tmp_path / f / "model.safetensors")) for f in ("a", "b"))
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_fine_tuning_refuses_other_query_points(tmp_path, data, anny_body):
+    other = generate(tmp_path / "other", anny_body, train=1, heldout=0, size=48, points=200)
+    train(other, tmp_path / "model", TINY, TrainConfig(steps=1, batch=1, warmup=1), log=lambda _: None)
+    with pytest.raises(TrainingError, match="other query points"):
+        train(data, tmp_path / "b", TINY, TrainConfig(steps=1, init=str(tmp_path / "model")), log=lambda _: None)

@@ -1,0 +1,161 @@
+"""Render losses: the network's Gaussians and the true ones, rendered around the T-pose body.
+
+The true Gaussians sit at the supervised query points: at the true outward offset along the
+surface normal, with the true unlit colour, as flat surface discs (σ = 0.6 point spacings in the
+surface, 0.1 across it; the spacing is the point set's median nearest-neighbour distance × 1.25,
+about √(area / points) for a stratified sample) of opacity 0.99. The network's Gaussians sit at its
+offset with its colour, its opacity and the disc reshaped by its scale multipliers and its
+rotation in the surface frame. Both are rendered by :func:`core.render.rasterize` from random
+cameras around the canonical body, so the loss sees what a viewer sees (seams, overlaps, the
+back), and scale, rotation and opacity get their only supervision here.
+
+Terms (HumanSplat / LHM): per-pixel MSE with head and hand pixels weighted ×2 (through the
+rendered body-part weight of the truth), 1 − SSIM, alpha MSE (mask loss), LHM's
+as-spherical-as-possible term (here: the scale multipliers stay equal across axes, i.e. the disc
+keeps its shape) and as-close-as-possible term (offsets beyond ``margin`` are penalised).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.body.parts import PART_INDEX
+from core.camera import intrinsics_from_fov, look_at
+from core.recon.model import Prediction
+from core.render.rasterize import rasterize
+from core.rotations import quat_multiply, rotmat_to_quat
+
+DISC = (0.6, 0.6, 0.1)  # σ of a surface disc in point spacings (tangent, bitangent, normal)
+TRUE_OPACITY = 0.99
+DETAIL_PARTS = (PART_INDEX["head"], PART_INDEX["left_hand"], PART_INDEX["right_hand"])
+
+
+@dataclass(frozen=True)
+class RenderLossConfig:
+    """Weights and sampling of the render losses (0 weight: the term is skipped)."""
+
+    weight: float = 1.0  # of the weighted pixel MSE
+    ssim_weight: float = 0.2
+    mask_weight: float = 0.5
+    asap_weight: float = 0.01
+    acap_weight: float = 10.0  # per m² beyond the margin
+    margin: float = 0.03  # metres of offset allowed before the as-close-as-possible term
+    detail_weight: float = 2.0  # head and hand pixels
+    people: int = 2  # rendered people per step (the first of the batch)
+    views: int = 2  # random cameras per person
+    size: int = 64  # pixels
+
+    def __post_init__(self) -> None:
+        for name in ("people", "views", "size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4096:
+                raise ValueError(f"render.{name} must be a whole number from 1 to 4096, got {value!r}")
+        for name in ("weight", "ssim_weight", "mask_weight", "asap_weight", "acap_weight", "margin", "detail_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"render.{name} must be a finite number ≥ 0, got {value!r}")
+
+
+def disc_spacing(points: torch.Tensor) -> torch.Tensor:
+    """Point spacing [B] (metres) of ``points`` [B, P, 3] on a surface: median nearest-neighbour distance × 1.25."""
+    with torch.no_grad():
+        distance = torch.cdist(points, points)
+        distance.diagonal(dim1=-2, dim2=-1).fill_(float("inf"))
+        return 1.25 * distance.min(-1).values.median(-1).values
+
+
+def random_views(rng: np.random.Generator, count: int, target: np.ndarray, size: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` world-to-camera matrices [count, 4, 4] at random azimuths (all around) and elevations
+    (−15° to 30°) looking at ``target`` [3] from 2.6 m (a T-pose fills most of a 40° view), and K [count, 3, 3]."""
+    views = []
+    for _ in range(count):
+        azimuth, elevation = rng.uniform(0, 2 * math.pi), math.radians(rng.uniform(-15, 30))
+        eye = target + 2.6 * np.array([math.sin(azimuth) * math.cos(elevation), math.sin(elevation),
+                                       math.cos(azimuth) * math.cos(elevation)])
+        views.append(look_at(eye, target))
+    K = torch.tensor(intrinsics_from_fov(40.0, size, size), dtype=torch.float32).expand(count, 3, 3)
+    return torch.tensor(np.stack(views), dtype=torch.float32), K.contiguous()
+
+
+def ssim_map(image: torch.Tensor, truth: torch.Tensor, window: int = 7, sigma: float = 1.5) -> torch.Tensor:
+    """Differentiable SSIM [C, H', W'] (valid windows, channel mean) of images [C, H, W, 3] in [0, 1]."""
+    coords = torch.arange(window, dtype=image.dtype, device=image.device) - window // 2
+    g = torch.exp(-coords.square() / (2 * sigma ** 2))
+    kernel = (g[:, None] * g[None, :] / g.sum() ** 2).expand(3, 1, window, window)
+
+    def blur(x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(x, kernel, groups=3)
+
+    x, y = image.permute(0, 3, 1, 2), truth.permute(0, 3, 1, 2)
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx ** 2, blur(y * y) - my ** 2, blur(x * y) - mx * my
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    return (((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))).mean(1)
+
+
+def shaped_discs(frames: torch.Tensor, spacing: torch.Tensor | float, log_scale: torch.Tensor | None = None,
+                 rotation: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Quaternions [P, 4] wxyz and log-σ [P, 3] (metres) of surface discs at points with surface
+    ``frames`` [P, 3, 3] and ``spacing`` (metres), reshaped by the network's ``log_scale`` [P, 3]
+    multipliers (clamped to ±3) and surface-frame ``rotation`` [P, 4] when given."""
+    quats = rotmat_to_quat(frames)
+    log_sigma = (torch.tensor(DISC, device=frames.device) * spacing).log().expand(len(frames), 3)
+    if log_scale is not None:
+        log_sigma = log_sigma + log_scale.clamp(-3, 3)
+    if rotation is not None:
+        quats = quat_multiply(quats, rotation)
+    return quats, log_sigma
+
+
+def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: torch.Tensor,
+                 config: RenderLossConfig, rng: np.random.Generator, points: torch.Tensor | None = None
+                 ) -> dict[str, torch.Tensor]:
+    """Render-loss terms (scalars) for the first ``config.people`` people of ``batch`` (keys
+    ``canonical`` [B, P, 3], ``frame`` [B, P, 3, 3], ``albedo`` [B, P, 3], ``offset`` [B, P]);
+    ``parts`` [P] are the query points' body parts and ``points`` [p] the supervised subset."""
+    chosen = slice(None) if points is None else points
+    people = min(config.people, prediction.colour.shape[0])
+    canonical, frames = batch["canonical"][:people, chosen], batch["frame"][:people, chosen].float()
+    normals = frames[..., 2]
+    detail = torch.isin(parts[chosen], torch.tensor(DETAIL_PARTS, device=parts.device))
+    weight = 1 + (config.detail_weight - 1) * detail.float()
+    spacing = disc_spacing(canonical)
+    terms = {k: canonical.new_zeros(()) for k in ("render", "ssim", "mask")}
+    for i in range(people):
+        target = canonical[i].mean(0).detach().cpu().numpy().astype(np.float64)
+        viewmats, K = random_views(rng, config.views, target, config.size)
+        viewmats, K = viewmats.to(canonical.device), K.to(canonical.device)
+        background = torch.from_numpy(rng.uniform(0, 1, (config.views, 4))).float().to(canonical.device)
+        background[:, 3] = 1.0  # the weight channel: background pixels count once
+        quats, log_sigma = shaped_discs(frames[i], spacing[i])
+        shaped_quats, shaped_log_sigma = shaped_discs(frames[i], spacing[i], prediction.log_scale[i],
+                                                      prediction.rotation[i])
+        with torch.no_grad():
+            truth, truth_alpha, _ = rasterize(
+                canonical[i] + batch["offset"][i, chosen, None] * normals[i], quats, log_sigma.exp(),
+                torch.full((len(quats),), TRUE_OPACITY, device=canonical.device),
+                torch.cat([batch["albedo"][i, chosen], weight[:, None]], -1), viewmats, K, config.size, config.size,
+                near_plane=0.05, backgrounds=background)
+        image, alpha, _ = rasterize(
+            canonical[i] + prediction.offset[i, :, None] * normals[i],
+            shaped_quats, shaped_log_sigma.exp(),
+            torch.sigmoid(prediction.opacity_logit[i]), prediction.colour[i], viewmats, K, config.size, config.size,
+            near_plane=0.05, backgrounds=background[:, :3])
+        pixel_weight = truth[..., 3]
+        terms["render"] = terms["render"] + ((image - truth[..., :3]).square().mean(-1) * pixel_weight).sum() \
+            / pixel_weight.sum() / people
+        if config.ssim_weight:
+            terms["ssim"] = terms["ssim"] + (1 - ssim_map(image, truth[..., :3]).mean()) / people
+        terms["mask"] = terms["mask"] + (alpha - truth_alpha).square().mean() / people
+    log_scale = prediction.log_scale[:people]
+    return {
+        "render": config.weight * terms["render"], "ssim": config.ssim_weight * terms["ssim"],
+        "mask": config.mask_weight * terms["mask"],
+        "asap": config.asap_weight * (log_scale - log_scale.mean(-1, keepdim=True)).square().mean(),
+        "acap": config.acap_weight * (prediction.offset[:people].abs() - config.margin).clamp_min(0).square().mean(),
+    }
