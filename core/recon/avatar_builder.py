@@ -4,7 +4,7 @@ The query points are sparse, so the avatar's Gaussians are a dense stratified sa
 surface; each takes the colour, outward offset, shape and opacity of its nearest query point (in
 the T-pose): the network's scale multipliers and surface-frame rotation reshape a flat disc of
 σ = 0.6 sample spacings in the surface and 0.1 across it (the render losses train them on the same
-disc at the training points' spacing, see :mod:`core.train.render_loss`).
+disc at the training points' spacing, see :mod:`core.train.render_loss`; :func:`core.avatar.binding.reshape_discs`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,18 @@ import numpy as np
 import torch
 
 from core.avatar.avatar import Avatar
-from core.avatar.binding import bind_to_triangles, mesh_area, sample_surface, surface_points
+from core.avatar.binding import (
+    bind_to_triangles,
+    mesh_area,
+    reshape_discs,
+    sample_surface,
+    surface_discs,
+    surface_points,
+)
 from core.body.model import BodyModel, canonical_body
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
 from core.train.dataset import QueryPoints
-from core.train.render_loss import shaped_discs
 
 _LAYOUTS: weakref.WeakKeyDictionary[QueryPoints, dict] = weakref.WeakKeyDictionary()
 
@@ -53,8 +59,8 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
     colour = prediction.colour[0, nearest].float().clamp(0, 1)
     means = points + prediction.offset[0, nearest, None].float() * frames[..., 2]
     spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)
-    quats, log_scales = shaped_discs(frames, spacing, prediction.log_scale[0, nearest].float(),
-                                     prediction.rotation[0, nearest].float())
+    quats, log_scales = reshape_discs(*surface_discs(frames, spacing), prediction.log_scale[0, nearest].float(),
+                                      prediction.rotation[0, nearest].float())
     cloud = GaussianCloud(means=means.contiguous(), quats=quats.contiguous(), log_scales=log_scales.contiguous(),
                           opacity_logits=prediction.opacity_logit[0, nearest].float().contiguous(),
                           sh=rgb_to_sh0(colour)[:, None, :])

@@ -12,11 +12,10 @@ import math
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, surface_points
+from core.avatar.binding import mesh_area, surface_discs, surface_points
 from core.body.model import BodyModel
 from core.camera import look_at
 from core.recon.avatar_builder import surface_layout
-from core.rotations import rotmat_to_quat
 from core.train.dataset import QueryPoints
 from core.train.synthetic import LitSplats
 
@@ -29,9 +28,8 @@ class SurfacePainter:
         triangles, barycentric, self.nearest = surface_layout(body, query, samples)
         self.means, frames = surface_points(body, posed, triangles, barycentric)
         self.normals = frames[..., 2]
-        self.quats = rotmat_to_quat(frames)
-        spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / samples)
-        self.scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(samples, 3).contiguous()
+        self.quats, log_sigma = surface_discs(frames, math.sqrt(float(mesh_area(canonical, body.faces)) / samples))
+        self.scales = log_sigma.exp().contiguous()
 
     def render(self, colours: torch.Tensor, offsets: torch.Tensor | None, viewmats: torch.Tensor, K: torch.Tensor,
                size: int, background: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

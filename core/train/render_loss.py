@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.avatar.binding import reshape_discs, surface_discs
 from core.body.parts import PART_INDEX
 from core.camera import intrinsics_from_fov, look_at
+from core.metrics import ssim_map
 from core.recon.model import Prediction
 from core.render.rasterize import rasterize
-from core.rotations import quat_multiply, rotmat_to_quat
 
-DISC = (0.6, 0.6, 0.1)  # σ of a surface disc in point spacings (tangent, bitangent, normal)
 TRUE_OPACITY = 0.99
 DETAIL_PARTS = (PART_INDEX["head"], PART_INDEX["left_hand"], PART_INDEX["right_hand"])
 
@@ -82,36 +82,6 @@ def random_views(rng: np.random.Generator, count: int, target: np.ndarray, size:
     return torch.tensor(np.stack(views), dtype=torch.float32), K.contiguous()
 
 
-def ssim_map(image: torch.Tensor, truth: torch.Tensor, window: int = 7, sigma: float = 1.5) -> torch.Tensor:
-    """Differentiable SSIM [C, H', W'] (valid windows, channel mean) of images [C, H, W, 3] in [0, 1]."""
-    coords = torch.arange(window, dtype=image.dtype, device=image.device) - window // 2
-    g = torch.exp(-coords.square() / (2 * sigma ** 2))
-    kernel = (g[:, None] * g[None, :] / g.sum() ** 2).expand(3, 1, window, window)
-
-    def blur(x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.conv2d(x, kernel, groups=3)
-
-    x, y = image.permute(0, 3, 1, 2), truth.permute(0, 3, 1, 2)
-    mx, my = blur(x), blur(y)
-    vx, vy, cxy = blur(x * x) - mx ** 2, blur(y * y) - my ** 2, blur(x * y) - mx * my
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    return (((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))).mean(1)
-
-
-def shaped_discs(frames: torch.Tensor, spacing: torch.Tensor | float, log_scale: torch.Tensor | None = None,
-                 rotation: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Quaternions [P, 4] wxyz and log-σ [P, 3] (metres) of surface discs at points with surface
-    ``frames`` [P, 3, 3] and ``spacing`` (metres), reshaped by the network's ``log_scale`` [P, 3]
-    multipliers (clamped to ±3) and surface-frame ``rotation`` [P, 4] when given."""
-    quats = rotmat_to_quat(frames)
-    log_sigma = (torch.tensor(DISC, device=frames.device) * spacing).log().expand(len(frames), 3)
-    if log_scale is not None:
-        log_sigma = log_sigma + log_scale.clamp(-3, 3)
-    if rotation is not None:
-        quats = quat_multiply(quats, rotation)
-    return quats, log_sigma
-
-
 def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: torch.Tensor,
                  config: RenderLossConfig, rng: np.random.Generator, points: torch.Tensor | None = None
                  ) -> dict[str, torch.Tensor]:
@@ -132,9 +102,9 @@ def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: 
         viewmats, K = viewmats.to(canonical.device), K.to(canonical.device)
         background = torch.from_numpy(rng.uniform(0, 1, (config.views, 4))).float().to(canonical.device)
         background[:, 3] = 1.0  # the weight channel: background pixels count once
-        quats, log_sigma = shaped_discs(frames[i], spacing[i])
-        shaped_quats, shaped_log_sigma = shaped_discs(frames[i], spacing[i], prediction.log_scale[i],
-                                                      prediction.rotation[i])
+        quats, log_sigma = surface_discs(frames[i], spacing[i])
+        shaped_quats, shaped_log_sigma = reshape_discs(quats, log_sigma, prediction.log_scale[i],
+                                                       prediction.rotation[i])
         with torch.no_grad():
             truth, truth_alpha, _ = rasterize(
                 canonical[i] + batch["offset"][i, chosen, None] * normals[i], quats, log_sigma.exp(),
@@ -150,7 +120,7 @@ def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: 
         terms["render"] = terms["render"] + ((image - truth[..., :3]).square().mean(-1) * pixel_weight).sum() \
             / pixel_weight.sum() / people
         if config.ssim_weight:
-            terms["ssim"] = terms["ssim"] + (1 - ssim_map(image, truth[..., :3]).mean()) / people
+            terms["ssim"] = terms["ssim"] + (1 - ssim_map(image, truth[..., :3], window=7).mean()) / people
         terms["mask"] = terms["mask"] + (alpha - truth_alpha).square().mean() / people
     log_scale = prediction.log_scale[:people]
     return {
