@@ -346,12 +346,11 @@ class MainWindow(QMainWindow):
         self.jobs.submit("detect", detect_job(path, self.preferences, box, photo))
 
     def warm_up(self) -> None:
-        """Load the body model, detector and network in the background now, so that the first photo
-        dropped is reconstructed sooner (a photo dropped meanwhile queues behind it)."""
-        from app.tasks import pipeline_for
+        """Load the body model, detector, network and CPU renderer in the background now, so that the first
+        photo dropped is reconstructed sooner (a photo dropped meanwhile queues behind it)."""
+        from app.tasks import warm_up_job
 
-        preferences = self.preferences
-        self.jobs.submit("warm-up", lambda progress, cancel, cache: pipeline_for(preferences, cache) and None)
+        self.jobs.submit("warm-up", warm_up_job(self.preferences))
 
     def choose_person(self, box) -> None:
         """The user picked one person of a group photo."""

@@ -69,6 +69,20 @@ def pipeline_for(preferences: Preferences, cache: dict):
     return cache[key]
 
 
+def warm_up_job(preferences: Preferences) -> Job:
+    """Load what reconstructions need: the pipeline of ``preferences`` and the CPU renderer's kernels
+    (compiled on the first start after an install, which the status bar says)."""
+
+    def job(progress: Progress, cancel: CancelToken, cache: dict) -> None:
+        from core.render.rasterize import prepare_cpu_kernels
+
+        pipeline_for(preferences, cache)
+        report(progress, 0.5, "Preparing the CPU renderer", cancel)
+        prepare_cpu_kernels()
+
+    return job
+
+
 def detect_job(path: str | Path | None, preferences: Preferences, box: tuple | None = None,
                photo: Photo | None = None) -> Job:
     """Load the photo at ``path`` (or take ``photo``), crop it to ``box`` if given, find the person."""

@@ -415,6 +415,15 @@ def _counts(minimum: int):
     return parse
 
 
+def _backends(text: str) -> list[str]:
+    """An argparse type: comma-separated CPU rasterizer backends."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(names) - {"numba", "torch"})
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"backends are numba and torch, got {text!r}")
+    return names
+
+
 def _cmd_bench_viewer(args: argparse.Namespace) -> int:
     from app.headless import has_display, start_virtual_display
     from core.bench import write_report
@@ -499,10 +508,10 @@ def _cmd_bench_render(args: argparse.Namespace) -> int:
     from core.bench import write_report
     from core.bench.render import bench_render
 
-    results = bench_render(args.splats, args.sizes, args.threads_list, repeats=args.repeats)
+    results = bench_render(args.splats, args.sizes, args.threads_list, args.backends, repeats=args.repeats)
     target = write_report(args.output, "render", results)
     for row in results["results"]:
-        print(f"{row['threads']} thread(s) {row['splats']:>8,} splats {row['size']:>4}²: forward "
+        print(f"{row['backend']:>5}, {row['threads']} thread(s) {row['splats']:>8,} splats {row['size']:>4}²: forward "
               f"{row['forward_s']:.3f} s, forward+backward {row['forward_backward_s']:.3f} s, "
               f"peak {row['peak_rss_gb']:.2f} GB")
     print(f"Wrote {target}")
@@ -751,6 +760,9 @@ def build_parser() -> argparse.ArgumentParser:
                               help="comma-separated image sizes (default 256,512)")
     render_bench.add_argument("--threads-list", type=_counts(1), default=[1, 2],
                               help="torch thread counts to try (default 1,2)")
+    render_bench.add_argument("--backends", type=_backends, default=["numba", "torch"],
+                              help="comma-separated CPU backends: numba (the fast path), torch (its pure-PyTorch "
+                              "reference); default both")
     render_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per case")
     render_bench.add_argument("-o", "--output", default="bench-render.json", help="JSON report path")
     render_bench.set_defaults(func=_cmd_bench_render)

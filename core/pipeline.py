@@ -30,6 +30,7 @@ from core.io.images import Photo
 from core.progress import CancelToken, Progress, report, within
 from core.recon.avatar_builder import build_avatar
 from core.recon.infer import Reconstructor
+from core.render.rasterize import prepare_cpu_kernels
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class Pipeline:
                               self.preset.gaussians)
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
+        if self.preset.refine_iterations > 0:
+            report(progress, 0.15, "Preparing the CPU renderer", cancel)  # compiles on the first run after install
+            prepare_cpu_kernels()
         avatar, fit = refine_with_body(self, photo, observation, fit, avatar,
                                        self.preset.body_rounds if update_body else 1,
                                        within(progress, cancel, 0.2, 1.0), cancel)

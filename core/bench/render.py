@@ -1,5 +1,6 @@
-"""``avatarium bench render``: the torch rasterizer's forward and forward+backward times and peak
-memory, one fresh process per case (so peak RSS and the thread count belong to that case)."""
+"""``avatarium bench render``: the CPU rasterizer backends' forward and forward+backward times and peak
+memory, one fresh process per case (so peak RSS and the thread count belong to that case). The first
+call of each case is untimed (it loads or compiles the numba kernels)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ K = torch.tensor(camera.intrinsics({size}, {size}), dtype=torch.float32)[None]
 params = [cloud.means, cloud.quats, cloud.scales().detach(), cloud.opacities().detach(), cloud.base_colors().detach()]
 def forward():
     with torch.no_grad():
-        rasterize(*params, view, K, {size}, {size})
+        rasterize(*params, view, K, {size}, {size}, backend="{backend}")
 def forward_backward():
     leaves = [p.clone().requires_grad_(True) for p in params]
-    image, alpha, _ = rasterize(*leaves, view, K, {size}, {size})
+    image, alpha, _ = rasterize(*leaves, view, K, {size}, {size}, backend="{backend}")
     (image.sum() + alpha.sum()).backward()
 def median(fn):
     fn()
@@ -37,16 +38,19 @@ print(json.dumps(result))
 """
 
 
-def bench_render(splat_counts: list[int], sizes: list[int], threads: list[int], repeats: int = 3) -> dict:
-    """Time the torch backend on the example figure for every (threads, splats, size) case."""
+def bench_render(splat_counts: list[int], sizes: list[int], threads: list[int], backends: list[str],
+                 repeats: int = 3) -> dict:
+    """Time each backend on the example figure for every (backend, threads, splats, size) case."""
     rows = []
-    for thread_count in threads:
-        for splats in splat_counts:
-            for size in sizes:
-                code = _CASE.format(threads=thread_count, splats=splats, size=size, repeats=repeats)
-                done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600,
-                                      check=True)
-                measured = json.loads(done.stdout.strip().splitlines()[-1])
-                rows.append({"threads": thread_count, "splats": splats, "size": size,
-                             **{k: round(v, 4) for k, v in measured.items()}})
-    return {"backend": "torch", "scene": "core.examples.figure_cloud, framed front view", "results": rows}
+    for backend in backends:
+        for thread_count in threads:
+            for splats in splat_counts:
+                for size in sizes:
+                    code = _CASE.format(threads=thread_count, splats=splats, size=size, repeats=repeats,
+                                        backend=backend)
+                    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                          timeout=3600, check=True)
+                    measured = json.loads(done.stdout.strip().splitlines()[-1])
+                    rows.append({"backend": backend, "threads": thread_count, "splats": splats, "size": size,
+                                 **{k: round(v, 4) for k, v in measured.items()}})
+    return {"scene": "core.examples.figure_cloud, framed front view", "results": rows}

@@ -33,9 +33,9 @@ def project(means: torch.Tensor, covars: torch.Tensor, opacities: torch.Tensor, 
             eps2d: float = EPS_2D) -> Projected:
     """Project means [N, 3] / world covariances [N, 3, 3] / opacities [N] into C cameras
     (viewmats [C, 4, 4] world-to-camera, OpenCV axes; Ks [C, 3, 3] pixels)."""
-    rotation, translation = viewmats[:, None, :3, :3], viewmats[:, None, :3, 3]  # [C, 1, 3, 3], [C, 1, 3]
-    cam = (rotation @ means[None, :, :, None])[..., 0] + translation  # [C, N, 3]
-    x, y, z = cam.unbind(-1)
+    # Elementwise on contiguous [C, N] fields: tiny batched matrix products are slow on the CPU.
+    rotation = viewmats[:, :3, :3]  # [C, 3, 3]
+    x, y, z = (torch.matmul(rotation, means.T) + viewmats[:, :3, 3:]).unbind(1)  # camera space, [C, N] each
     fx, fy = Ks[:, 0, 0, None], Ks[:, 1, 1, None]
     cx, cy = Ks[:, 0, 2, None], Ks[:, 1, 2, None]
     tan_x, tan_y = 0.5 * width / fx, 0.5 * height / fy
@@ -43,16 +43,17 @@ def project(means: torch.Tensor, covars: torch.Tensor, opacities: torch.Tensor, 
     tx = safe_z * torch.minimum(torch.maximum(x / safe_z, -(cx / fx + 0.3 * tan_x)), (width - cx) / fx + 0.3 * tan_x)
     ty = safe_z * torch.minimum(torch.maximum(y / safe_z, -(cy / fy + 0.3 * tan_y)), (height - cy) / fy + 0.3 * tan_y)
     rz = 1.0 / safe_z
-    zero = torch.zeros_like(z)
-    jacobian = torch.stack([
-        torch.stack([fx * rz, zero, -fx * tx * rz * rz], -1),
-        torch.stack([zero, fy * rz, -fy * ty * rz * rz], -1),
-    ], -2)  # [C, N, 2, 3]
-    cov_cam = rotation @ covars[None] @ rotation.transpose(-1, -2)
-    cov2d = jacobian @ cov_cam @ jacobian.transpose(-1, -2)
-    a = cov2d[..., 0, 0] + eps2d
-    b = cov2d[..., 0, 1]
-    c = cov2d[..., 1, 1] + eps2d
+    # Rows of T = J W (world offsets → pixels), J the perspective Jacobian at the clamped mean.
+    jx, jxz = fx * rz, fx * tx * rz * rz
+    jy, jyz = fy * rz, fy * ty * rz * rz
+    t0 = [jx * rotation[:, 0, k, None] - jxz * rotation[:, 2, k, None] for k in range(3)]
+    t1 = [jy * rotation[:, 1, k, None] - jyz * rotation[:, 2, k, None] for k in range(3)]
+    sigma = [[covars[:, i, j] for j in range(3)] for i in range(3)]
+    t0_sigma = [t0[0] * sigma[0][k] + t0[1] * sigma[1][k] + t0[2] * sigma[2][k] for k in range(3)]  # T₀ Σ
+    t1_sigma = [t1[0] * sigma[0][k] + t1[1] * sigma[1][k] + t1[2] * sigma[2][k] for k in range(3)]
+    a = t0_sigma[0] * t0[0] + t0_sigma[1] * t0[1] + t0_sigma[2] * t0[2] + eps2d
+    b = t0_sigma[0] * t1[0] + t0_sigma[1] * t1[1] + t0_sigma[2] * t1[2]
+    c = t1_sigma[0] * t1[0] + t1_sigma[1] * t1[1] + t1_sigma[2] * t1[2] + eps2d
     det = a * c - b * b
     safe_det = torch.where(det > 0, det, torch.ones_like(det))
     conics = torch.stack([c / safe_det, -b / safe_det, a / safe_det], -1)

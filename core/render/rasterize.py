@@ -1,8 +1,13 @@
 """``rasterize``: differentiable Gaussian splatting behind gsplat's ``rasterization`` signature.
 
-Backends: ``"torch"`` (pure PyTorch, CPU tensors: EWA projection by autograd, tile-sparse
-compositing with a hand-written backward, see ``composite_torch``) and ``"gsplat"`` (CUDA tensors,
-gsplat installed; imported lazily). ``"auto"`` picks gsplat for CUDA tensors when it is installed.
+Backends, one maths:
+- ``"numba"`` (CPU tensors): projection fused with the covariance and tile compositing, both compiled
+  by Numba with hand-written backwards (``projection_numba``, ``composite_numba``). The fast path.
+- ``"torch"`` (CPU tensors): pure PyTorch, the reference the fast path is tested against: projection
+  by autograd (``projection``), tile-sparse compositing with a hand-written backward (``composite_torch``).
+  The only CPU backend with gradients for the cameras (``viewmats``, ``Ks``).
+- ``"gsplat"`` (CUDA tensors, gsplat installed; imported lazily).
+``"auto"`` picks gsplat for CUDA tensors, torch when a camera needs gradients, numba otherwise.
 
 Conventions as gsplat: quaternions wxyz (normalised here), scales are standard deviations
 (metres), opacities in (0, 1), cameras OpenCV (``viewmats`` world-to-camera), pixel centres at +0.5.
@@ -16,11 +21,12 @@ from typing import Literal
 import torch
 
 from core.gaussians import covariance, eval_sh
-from core.render.composite_torch import composite
+from core.render import composite_numba, composite_torch
 from core.render.projection import EPS_2D, project
+from core.render.projection_numba import project_fused
 
 RenderMode = Literal["RGB", "D", "ED", "RGB+D", "RGB+ED"]
-Backend = Literal["auto", "torch", "gsplat"]
+Backend = Literal["auto", "numba", "torch", "gsplat"]
 
 
 def _check(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree) -> None:
@@ -68,17 +74,28 @@ def rasterize(
     """Render C views. Returns colours [C, H, W, X] (X = D, 1 or D + 1 by ``render_mode``), alphas
     [C, H, W, 1] and a dict with per-view ``radii`` [C, N, 2], ``means2d`` [C, N, 2], ``depths`` [C, N]."""
     _check(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree)
+    if backend not in ("auto", "numba", "torch", "gsplat"):
+        raise ValueError(f"unknown backend {backend!r}: use 'auto', 'numba', 'torch' or 'gsplat'")
     if backend == "auto":
-        backend = "gsplat" if means.is_cuda and _gsplat_available() else "torch"
+        if means.is_cuda:
+            backend = "gsplat" if _gsplat_available() else "torch"  # torch explains what to install
+        else:
+            backend = "torch" if viewmats.requires_grad or Ks.requires_grad else "numba"
     if backend == "gsplat":
         return _rasterize_gsplat(means, quats, scales, opacities, colors, viewmats, Ks, width, height,
                                  near_plane, far_plane, eps2d, sh_degree, backgrounds, render_mode)
     if means.device.type != "cpu":
-        raise ValueError(f"the torch backend runs on the CPU, but the tensors are on {means.device}: move them "
+        raise ValueError(f"the {backend} backend runs on the CPU, but the tensors are on {means.device}: move them "
                          "to the CPU, or install gsplat ('avatarium[cuda]') to render on CUDA")
     cameras = viewmats.shape[0]
-    projected = project(means, covariance(quats, scales), opacities, viewmats, Ks, width, height,
-                        near_plane, far_plane, eps2d)
+    if backend == "numba":
+        projected = project_fused(means, quats, scales, opacities, viewmats, Ks, width, height, near_plane,
+                                  far_plane, eps2d)
+        composite = composite_numba.composite
+    else:
+        projected = project(means, covariance(quats, scales), opacities, viewmats, Ks, width, height,
+                            near_plane, far_plane, eps2d)
+        composite = composite_torch.composite
     if sh_degree is not None:
         eyes = -(viewmats[:, :3, :3].transpose(-1, -2) @ viewmats[:, :3, 3:])[..., 0]  # [C, 3]
         dirs = means[None] - eyes[:, None]
@@ -100,10 +117,33 @@ def rasterize(
     image, alpha, depth = torch.stack(images), torch.stack(alphas)[..., None], torch.stack(depths)[..., None]
     if render_mode in ("ED", "RGB+ED"):
         depth = depth / alpha.clamp_min(1e-10)
-    output = {"RGB": image, "D": depth, "ED": depth, "RGB+D": torch.cat([image, depth], -1),
-              "RGB+ED": torch.cat([image, depth], -1)}[render_mode]
+    output = {"RGB": image, "D": depth, "ED": depth}.get(render_mode)
+    if output is None:  # RGB+D, RGB+ED
+        output = torch.cat([image, depth], -1)
     meta = {"radii": projected.radii, "means2d": projected.means2d, "depths": projected.depths}
     return output, alpha, meta
+
+
+_KERNELS_READY = False
+
+
+def prepare_cpu_kernels() -> None:
+    """Make the numba backend's kernels ready in this process by rendering a tiny scene with gradients:
+    they are compiled on their first use after an install or an update (about 20 s on two cores; Numba
+    keeps them in its on-disk cache) and loaded from that cache afterwards (about 1 s). Later calls
+    return at once. Call it where a wait is expected (start-up, before a long job) to keep it out of
+    the first render."""
+    global _KERNELS_READY
+    if _KERNELS_READY:
+        return
+    means = torch.tensor([[0.0, 0.0, 2.0], [0.05, 0.0, 2.2]], requires_grad=True)
+    quats = torch.tensor([[1.0, 0.0, 0.0, 0.0]]).expand(2, 4)
+    scales = torch.full((2, 3), 0.05)
+    K = torch.tensor([[[16.0, 0.0, 8.0], [0.0, 16.0, 8.0], [0.0, 0.0, 1.0]]])
+    image, alpha, _ = rasterize(means, quats, scales, torch.full((2,), 0.8), torch.ones(2, 3), torch.eye(4)[None], K,
+                                16, 16, backend="numba")
+    (image.sum() + alpha.sum()).backward()
+    _KERNELS_READY = True
 
 
 def _gsplat_available() -> bool:

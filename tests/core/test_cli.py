@@ -103,9 +103,11 @@ def test_bench_render_writes_json(tmp_path):
     result = run("bench", "render", "--splats", "1000", "--sizes", "32", "--threads-list", "1", "--repeats", "1",
                  "-o", str(out))
     assert result.returncode == 0, result.stderr
-    (row,) = json.loads(out.read_text())["results"]
-    assert row["splats"] == 1000 and row["size"] == 32 and row["threads"] == 1
-    assert 0 < row["forward_s"] <= row["forward_backward_s"] * 2 and row["peak_rss_gb"] > 0
+    rows = json.loads(out.read_text())["results"]
+    assert [row["backend"] for row in rows] == ["numba", "torch"]
+    for row in rows:
+        assert row["splats"] == 1000 and row["size"] == 32 and row["threads"] == 1
+        assert 0 < row["forward_s"] <= row["forward_backward_s"] * 2 and row["peak_rss_gb"] > 0
 
 
 @needs_photos
