@@ -68,6 +68,25 @@ def _row_span(dy: float, mx: float, ca: float, cb: float, cc: float, sigma_max: 
 
 
 @njit(nogil=True, cache=True)
+def _tile_box(tile: int, tiles_x: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """Pixel box ``x0, y0, x1, y1`` (ends exclusive) of ``tile``, clipped to the image."""
+    x0, y0 = (tile % tiles_x) * TILE, (tile // tiles_x) * TILE
+    return x0, y0, min(x0 + TILE, width), min(y0 + TILE, height)
+
+
+@njit(nogil=True, cache=True)
+def _alpha_at(dx: float, dy: float, ca: float, cb: float, cc: float, opacity: float) -> tuple[float, float]:
+    """``(e^{−σ}, α)`` at pixel offset (dx, dy) from a splat's centre; α = 0 where the pixel is skipped
+    (σ < 0 or α < 1/255)."""
+    sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
+    if sigma < 0.0:
+        return 0.0, 0.0
+    gaussian = math.exp(-sigma)
+    alpha = min(MAX_ALPHA, opacity * gaussian)
+    return (gaussian, alpha) if alpha >= ALPHA_THRESHOLD else (gaussian, 0.0)
+
+
+@njit(nogil=True, cache=True)
 def _tile_range(centre: float, radius: float, tiles: int) -> tuple[int, int]:
     """Tiles ``[a, b)`` along one axis that an extent ``centre ± radius`` (pixels) touches, as gsplat."""
     a = min(max(int(math.floor((centre - radius) / TILE)), 0), tiles)
@@ -110,8 +129,7 @@ def _forward_tiles(tiles: np.ndarray, ids: np.ndarray, offsets: np.ndarray, pack
     color = np.empty((TILE * TILE, channels))
     depth = np.empty(TILE * TILE)
     for tile in tiles:
-        x0, y0 = (tile % tiles_x) * TILE, (tile // tiles_x) * TILE
-        x1, y1 = min(x0 + TILE, width), min(y0 + TILE, height)
+        x0, y0, x1, y1 = _tile_box(tile, tiles_x, width, height)
         trans[:] = 1.0
         ended[:] = False
         color[:] = 0.0
@@ -130,12 +148,8 @@ def _forward_tiles(tiles: np.ndarray, ids: np.ndarray, offsets: np.ndarray, pack
                     p = (py - y0) * TILE + px - x0
                     if ended[p]:
                         continue
-                    dx = px + 0.5 - mx
-                    sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
-                    if sigma < 0.0:
-                        continue
-                    alpha = min(MAX_ALPHA, opacity * math.exp(-sigma))
-                    if alpha < ALPHA_THRESHOLD:
+                    _, alpha = _alpha_at(px + 0.5 - mx, dy, ca, cb, cc, opacity)
+                    if alpha == 0.0:
                         continue
                     after = trans[p] * (1.0 - alpha)
                     if after <= MIN_TRANSMITTANCE:
@@ -172,8 +186,7 @@ def _backward_tiles(tiles: np.ndarray, ids: np.ndarray, offsets: np.ndarray, pac
     upto_color = np.empty(TILE * TILE)  # Σ_{j ≤ i} wⱼ cⱼ·dL/dC
     upto_depth = np.empty(TILE * TILE)
     for tile in tiles:
-        x0, y0 = (tile % tiles_x) * TILE, (tile // tiles_x) * TILE
-        x1, y1 = min(x0 + TILE, width), min(y0 + TILE, height)
+        x0, y0, x1, y1 = _tile_box(tile, tiles_x, width, height)
         trans[:] = 1.0
         ended[:] = False
         upto_color[:] = 0.0
@@ -200,13 +213,8 @@ def _backward_tiles(tiles: np.ndarray, ids: np.ndarray, offsets: np.ndarray, pac
                     if ended[p]:
                         continue
                     dx = px + 0.5 - mx
-                    sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
-                    if sigma < 0.0:
-                        continue
-                    gaussian = math.exp(-sigma)
-                    raw = opacity * gaussian
-                    alpha = min(MAX_ALPHA, raw)
-                    if alpha < ALPHA_THRESHOLD:
+                    gaussian, alpha = _alpha_at(dx, dy, ca, cb, cc, opacity)
+                    if alpha == 0.0:
                         continue
                     before = trans[p]
                     keep = 1.0 - alpha
@@ -226,7 +234,7 @@ def _backward_tiles(tiles: np.ndarray, ids: np.ndarray, offsets: np.ndarray, pac
                     upto_color[p] += weight * color_dot
                     upto_depth[p] += weight * z
                     trans[p] = after
-                    if raw >= MAX_ALPHA:
+                    if opacity * gaussian >= MAX_ALPHA:
                         continue  # α is clamped: it does not move with opacity or σ
                     # what lies behind this Gaussian (later ones + background) = final value − all up to it
                     d_alpha = (before * color_dot - (total[p] - upto_color[p]) / keep

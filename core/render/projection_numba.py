@@ -61,6 +61,18 @@ def _jacobian_rows(view: np.ndarray, k: np.ndarray, z: float, tx: float, ty: flo
 
 
 @njit(nogil=True, cache=True)
+def _cov2d(t0: np.ndarray, t1: np.ndarray, sigma: np.ndarray, eps2d: float) -> tuple[float, float, float]:
+    """Σ₂ = T Σ Tᵀ + eps2d·I as (a, b, c) for [[a, b], [b, c]], T's rows t0, t1 [3], Σ [3, 3]."""
+    a, b, c = eps2d, 0.0, eps2d
+    for i in range(3):
+        for j in range(3):
+            a += t0[i] * sigma[i, j] * t0[j]
+            b += t0[i] * sigma[i, j] * t1[j]
+            c += t1[i] * sigma[i, j] * t1[j]
+    return a, b, c
+
+
+@njit(nogil=True, cache=True)
 def _covariance(quat: np.ndarray, scale: np.ndarray, q: np.ndarray, rot: np.ndarray, m: np.ndarray,
                 sigma: np.ndarray) -> float:
     """Write the unit quaternion q [4], its rotation rot [3, 3], m = rot·diag(scale) and Σ = m mᵀ; return |quat|."""
@@ -90,12 +102,7 @@ def _forward(items: np.ndarray, means: np.ndarray, quats: np.ndarray, scales: np
             view, k = views[c], ks[c]
             x, y, raw_z, z, tx, ty, _, _, _, _ = _camera_terms(view, k, width, height, means[n])
             _jacobian_rows(view, k, z, tx, ty, t0, t1)
-            a, b, cc = eps2d, 0.0, eps2d
-            for i in range(3):
-                for j in range(3):
-                    a += t0[i] * sigma[i, j] * t0[j]
-                    b += t0[i] * sigma[i, j] * t1[j]
-                    cc += t1[i] * sigma[i, j] * t1[j]
+            a, b, cc = _cov2d(t0, t1, sigma, eps2d)
             det = a * cc - b * b
             safe_det = det if det > 0 else 1.0
             conics[c, n, 0], conics[c, n, 1], conics[c, n, 2] = cc / safe_det, -b / safe_det, a / safe_det
@@ -130,12 +137,7 @@ def _backward(items: np.ndarray, means: np.ndarray, quats: np.ndarray, scales: n
             x, y, _, z, tx, ty, clamped_x, clamped_y, bound_x, bound_y = _camera_terms(view, k, width, height, means[n])
             rz = 1.0 / z
             _jacobian_rows(view, k, z, tx, ty, t0, t1)
-            a, b, cc = eps2d, 0.0, eps2d
-            for i in range(3):
-                for j in range(3):
-                    a += t0[i] * sigma[i, j] * t0[j]
-                    b += t0[i] * sigma[i, j] * t1[j]
-                    cc += t1[i] * sigma[i, j] * t1[j]
+            a, b, cc = _cov2d(t0, t1, sigma, eps2d)
             # conic (A, B, C) = (c, -b, a) / det → cov2d (a, b, c); det = ac − b² (held at 1 where ≤ 0)
             g_ca, g_cb, g_cc = grad_conics[c, n, 0], grad_conics[c, n, 1], grad_conics[c, n, 2]
             det = a * cc - b * b
