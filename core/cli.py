@@ -180,8 +180,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     frame = frame_person(photo.rgb, observation.mask, observation.box, fov_deg=args.fov)
     fit = fit_body(body, observation, frame, FitOptions(optimise_focal=args.fit_focal), progress=_stage_progress)
     fit.save(output)
-    print(f"Wrote {output} (silhouette IoU {fit.silhouette_iou:.2f}, mean keypoint error "
-          f"{fit.mean_residual:.1f} px, quality {fit.quality:.2f}, {fit.seconds:.1f} s)")
+    print(f"Wrote {output} (silhouette IoU {fit.silhouette_iou:.2f}, {fit.clothed_iou:.2f} with the clothing layer, "
+          f"mean keypoint error {fit.mean_residual:.1f} px, quality {fit.quality:.2f}, {fit.seconds:.1f} s)")
     if args.overlay:
         write_image(args.overlay, draw_overlay(photo.rgb, observation, fit, body))
         print(f"Wrote {args.overlay}")
@@ -530,6 +530,9 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
         if summary:
             print(f"photos: detection {summary['detection_s']:.3f} s, fit {summary['fit_s']:.2f} s, refit after a "
                   f"pin {summary['refit_s']:.2f} s (medians)")
+            if "min_clothed_iou_full_body" in summary:
+                print(f"full-body photos: silhouette IoU ≥ {summary['min_silhouette_iou_full_body']:.3f} (bare body), "
+                      f"≥ {summary['min_clothed_iou_full_body']:.3f} (with the clothing layer)")
     if args.synthetic:
         print(f"Rendering, detecting and fitting {args.synthetic} synthetic people…", file=sys.stderr)
         results["synthetic"] = bench_synthetic(args.synthetic, seed=args.seed, progress=_counter("people"))

@@ -49,7 +49,8 @@ def fit_photo(body, detector, photo) -> dict:
     refit_start = time.perf_counter()
     fit_body(body, observation, frame, constraints=Constraints(pins=pin), init=fit)
     return {"detection_s": detected - start, "fit_s": fitted - detected, "refit_s": time.perf_counter() - refit_start,
-            "silhouette_iou": fit.silhouette_iou, "quality": fit.quality, "mean_residual_px": fit.mean_residual,
+            "silhouette_iou": fit.silhouette_iou, "clothed_iou": fit.clothed_iou, "quality": fit.quality,
+            "mean_residual_px": fit.mean_residual,
             "half_body": observation.half_body, "size": list(photo.size)}
 
 
@@ -82,9 +83,10 @@ def bench_photos(paths: Sequence[Path], progress: Callable[[int, int], None] | N
         keys = ("detection_s", "fit_s", "refit_s")
         summary = {k: statistics.median(r[k] for r in timed) for k in keys}
         summary.update({f"max_{k}": max(r[k] for r in timed) for k in keys})
-        full = [r["silhouette_iou"] for r in timed if not r["half_body"]]
+        full = [r for r in timed if not r["half_body"]]
         if full:
-            summary["min_silhouette_iou_full_body"] = min(full)
+            summary["min_silhouette_iou_full_body"] = min(r["silhouette_iou"] for r in full)
+            summary["min_clothed_iou_full_body"] = min(r["clothed_iou"] for r in full)
     return {"photos": rows, "summary": summary}
 
 

@@ -8,7 +8,9 @@ optimises with Adam, stage by stage, each with a fresh optimiser:
    hips are not seen), from a translation guessed from the torso's pixel length and the focal length;
 2. *limbs*: adds every body joint's rotation and the shape, against all seen keypoints;
 3. *silhouette*: adds the two-way silhouette distance to the person mask (:mod:`core.fit.silhouette`);
-4. *hands*: finger rotations against the Holistic hand landmarks, when there are any.
+4. *hands*: finger rotations against the Holistic hand landmarks, when there are any;
+5. *clothing*: with the body fixed, the clothing layer (offsets along the body's normals, see
+   :mod:`core.fit.clothing`) against the same silhouette distance. A refit keeps its start's layer.
 
 Keypoint residuals (crop pixels / crop size) go through a Geman–McClure penalty
 ``ρ(r) = r² / (r² + σ²)``, weighted by detection confidence. Priors: a weighted L2 pull towards a
@@ -28,16 +30,17 @@ import numpy as np
 import torch
 
 from core.body.joints import JOINT_INDEX, JOINT_NAMES, KEYPOINT_NAMES, NUM_JOINTS, limit_violation
-from core.body.model import BodyModel
+from core.body.model import BodyModel, BodyOutput
 from core.body.motions import relaxed_pose
 from core.camera import PersonFrame
 from core.detect.person import PersonObservation
+from core.fit.clothing import ClothingOptions, clothed_vertices, fit_clothing, offset_directions
 from core.fit.linear_shape import LinearShape
 from core.fit.result import BodyFit
 from core.fit.silhouette import SilhouetteTarget
 from core.fit.targets import FitTargets, make_targets
 from core.metrics import mask_iou
-from core.progress import CancelToken, Progress, report
+from core.progress import CancelToken, Progress, report, within
 
 _K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 _TORSO = [_K[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
@@ -80,6 +83,7 @@ class FitOptions:
     side_weight: float = 1.0  # weight of the side views' silhouettes in a refit (per view, averaged)
     hand_weight: float = 0.5
     pin_weight: float = 20.0
+    clothing: ClothingOptions | None = ClothingOptions()  # the clothing layer (None: none; needs the silhouette)
 
 
 @dataclass(frozen=True)
@@ -314,7 +318,8 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
     params = {k: v.clone().float().requires_grad_(True) for k, v in _initial_params(problem, init).items()}
     problem.relinearise(params)
     stages = _stages(options, targets, init is not None, problem.locked, bool(side_views))
-    total = sum(s.iterations for s in stages)
+    clothing = options.clothing if options.silhouette else None
+    total = sum(s.iterations for s in stages) + (clothing.iterations if clothing and init is None else 0)
     done = 0
     for stage in stages:
         joint_mask = torch.zeros(NUM_JOINTS, 1)
@@ -339,18 +344,35 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
                 params["root"].grad.zero_()
             optimiser.step()
             done += 1
+    with torch.no_grad():
+        shape = problem.shape_value(params["shape"])
+        out = body.forward(shape[None], params["pose"][None], params["root"][None])
+    offsets = None
+    if clothing is not None:
+        directions = offset_directions(body, shape, out)
+        if init is not None and init.clothing is not None and len(init.clothing) == body.num_vertices:
+            offsets = init.clothing  # a refit keeps the clothing layer, which moves with the body
+        else:
+            scale = targets.silhouette.width / targets.size
+            log_focal = params["log_focal"].detach()
+            offsets = fit_clothing(out.vertices[0], directions, body.faces,
+                                   lambda points: problem.project(points, log_focal) * scale, targets.silhouette,
+                                   clothing, within(progress, cancel, done / total, 1.0), cancel)
+        offsets = (offsets, clothed_vertices(out.vertices[0], directions, offsets))
     report(progress, 1.0, "Body fitted", cancel)
-    return _result(problem, observation, frame, params, constraints, time.perf_counter() - start)
+    return _result(problem, observation, frame, params, shape, out, offsets, constraints,
+                   time.perf_counter() - start)
 
 
 def _result(problem: _Problem, observation: PersonObservation, frame: PersonFrame, params: dict[str, torch.Tensor],
+            shape: torch.Tensor, out: BodyOutput, clothing: tuple[np.ndarray, torch.Tensor] | None,
             constraints: Constraints, seconds: float) -> BodyFit:
+    """The fit of the final ``params`` (body ``out`` in ``shape``), with its clothing layer (offsets
+    and clothed vertices) when there is one."""
     from core.fit.overlay import body_mask
 
     body, t = problem.body, problem.targets
     with torch.no_grad():
-        shape = problem.shape_value(params["shape"])
-        out = body.forward(shape[None], params["pose"][None], params["root"][None])
         focal_scale = float(torch.exp(params["log_focal"]))
         uv = problem.project(body.keypoints(out.vertices)[0], params["log_focal"]).double().numpy()
     residuals = {}
@@ -367,8 +389,10 @@ def _result(problem: _Problem, observation: PersonObservation, frame: PersonFram
     fit = BodyFit(body_model=body.name, shape=shape.numpy(), pose=params["pose"].detach().numpy(),
                   root=params["root"].detach().numpy(), K=K_photo, image_size=(width, height),
                   keypoint_residuals=residuals, pins=dict(constraints.pins), locked=tuple(constraints.locked),
-                  seconds=seconds)
+                  seconds=seconds, clothing=None if clothing is None else clothing[0])
     fit.silhouette_iou = mask_iou(body_mask(fit, out.vertices[0].numpy(), body.faces.numpy()), observation.mask)
+    if clothing is not None:
+        fit.clothed_iou = mask_iou(body_mask(fit, clothing[1].numpy(), body.faces.numpy()), observation.mask)
     box_height = max(1.0, float(observation.box[3] - observation.box[1]))
     good = np.mean([r < 0.05 * box_height for r in residuals.values()]) if residuals else 0.0
     fit.quality = float(0.5 * fit.silhouette_iou + 0.5 * good)

@@ -12,6 +12,7 @@ import torch
 from core.body.joints import KEYPOINT_NAMES, PARENTS
 from core.body.model import BodyModel, BodyOutput
 from core.detect.person import PersonObservation
+from core.fit.clothing import clothed_vertices, offset_directions
 from core.fit.result import BodyFit
 from core.fit.targets import keypoints_from_observation
 
@@ -69,10 +70,20 @@ def draw_observation(rgb: np.ndarray, observation: PersonObservation) -> np.ndar
     return image
 
 
+def clothed_body(body: BodyModel, fit: BodyFit, posed: BodyOutput | None = None) -> np.ndarray | None:
+    """World vertices [V, 3] of the fitted body with its clothing layer (None when the fit has none)."""
+    if fit.clothing is None:
+        return None
+    posed = posed_body(body, fit) if posed is None else posed
+    directions = offset_directions(body, torch.tensor(fit.shape), posed)
+    return clothed_vertices(posed.vertices[0], directions, fit.clothing).numpy()
+
+
 def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, body: BodyModel) -> np.ndarray:
     """RGB uint8 [H, W, 3]: the photo dimmed, the detected mask's outline (white), the fitted body's
-    silhouette (translucent blue), its skeleton (orange) and the detected keypoints (green dots,
-    red where the fit is more than 5 % of the person's height away)."""
+    silhouette (translucent blue), the outline of its clothing layer (light blue), its skeleton
+    (orange) and the detected keypoints (green dots, red where the fit is more than 5 % of the
+    person's height away)."""
     import cv2
 
     posed = posed_body(body, fit)
@@ -80,9 +91,14 @@ def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, 
     image = (rgb.astype(np.float32) * 0.7).astype(np.uint8)
     silhouette = body_mask(fit, posed.vertices[0].numpy(), body.faces.numpy())
     image[silhouette] = (0.55 * image[silhouette] + 0.45 * np.array([60, 120, 255])).astype(np.uint8)
+    scale = max(1, round(max(image.shape[:2]) / 500))
+    clothed = clothed_body(body, fit, posed)
+    if clothed is not None:
+        outline, _ = cv2.findContours(body_mask(fit, clothed, body.faces.numpy()).astype(np.uint8),
+                                      cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(image, outline, -1, (120, 200, 255), scale, cv2.LINE_AA)
     contours, _ = cv2.findContours((observation.mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
-    scale = max(1, round(max(image.shape[:2]) / 500))
     cv2.drawContours(image, contours, -1, (255, 255, 255), scale)
     points = project_points(fit, joints[:_SKELETON_JOINTS])
     for joint in range(1, _SKELETON_JOINTS):

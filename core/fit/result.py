@@ -26,6 +26,9 @@ VERSION = 1
 CAMERA_VIEWMAT = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
+MAX_OFFSET = 1.0  # metres, the largest clothing offset a fit may hold
+
+
 class FitFileError(ValueError):
     """A fit file cannot be read; the message names the file and the problem."""
 
@@ -44,6 +47,8 @@ class BodyFit:
     keypoint_residuals: dict[str, float] = field(default_factory=dict)  # photo pixels, seen keypoints only
     silhouette_iou: float = float("nan")  # fitted body vs person mask (the body is under the clothes)
     quality: float = float("nan")  # 0 (useless) … 1 (keypoints and silhouette both agree)
+    clothing: np.ndarray | None = None  # [V] clothing layer: offsets along the rest normals, metres (core.fit.clothing)
+    clothed_iou: float = float("nan")  # the body with its clothing layer vs the person mask
     pins: dict[str, tuple[float, float]] = field(default_factory=dict)  # user-pinned points, photo pixels
     locked: tuple[str, ...] = ()  # joints whose rotation the user locked
     seconds: float = 0.0  # time the fit took
@@ -55,6 +60,10 @@ class BodyFit:
         self.K = np.asarray(self.K, dtype=np.float64).reshape(3, 3)
         self.viewmat = np.asarray(self.viewmat, dtype=np.float64).reshape(4, 4)
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+        if self.clothing is not None:
+            self.clothing = np.asarray(self.clothing, dtype=np.float32).reshape(-1)
+            if not np.isfinite(self.clothing).all() or (self.clothing < 0).any() or (self.clothing > MAX_OFFSET).any():
+                raise ValueError(f"the fit's clothing offsets must lie in [0, {MAX_OFFSET}] metres")
         for name, array in (("shape", self.shape), ("pose", self.pose), ("root", self.root), ("K", self.K),
                             ("viewmat", self.viewmat)):
             if not np.isfinite(array).all():
@@ -78,8 +87,10 @@ class BodyFit:
             "image_size": list(self.image_size),
             "keypoint_residuals": {k: round(v, 3) for k, v in self.keypoint_residuals.items()},
             "silhouette_iou": number(self.silhouette_iou), "quality": number(self.quality),
+            "clothed_iou": number(self.clothed_iou),
             "pins": {k: list(v) for k, v in self.pins.items()}, "locked": list(self.locked),
             "seconds": round(self.seconds, 4),
+            "clothing_mm": None if self.clothing is None else np.round(self.clothing.astype(float) * 1e3, 1).tolist(),
         }
 
     @classmethod
@@ -120,15 +131,24 @@ class BodyFit:
                 keypoint_residuals={str(k): float(v) for k, v in data.get("keypoint_residuals", {}).items()},
                 silhouette_iou=float("nan") if data.get("silhouette_iou") is None else float(data["silhouette_iou"]),
                 quality=float("nan") if data.get("quality") is None else float(data["quality"]),
+                clothing=_clothing(data.get("clothing_mm"), fail),
+                clothed_iou=float("nan") if data.get("clothed_iou") is None else float(data["clothed_iou"]),
                 pins={str(k): (float(v[0]), float(v[1])) for k, v in data.get("pins", {}).items()},
                 locked=tuple(str(v) for v in data.get("locked", ())),
                 seconds=float(data.get("seconds", 0.0)),
             )
 
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict`: indented for people, the clothing offsets on one line."""
+        data = self.to_dict()
+        clothing = data.pop("clothing_mm")
+        text = json.dumps(data, indent=1)
+        return text[:-2] + f',\n "clothing_mm": {json.dumps(clothing, separators=(",", ":"))}\n}}\n'
+
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write JSON atomically."""
+        """Write :meth:`to_json` atomically."""
         target = Path(path)
-        write_bytes_atomic(target, (json.dumps(self.to_dict(), indent=1) + "\n").encode())
+        write_bytes_atomic(target, self.to_json().encode())
         return target
 
     @classmethod
@@ -144,3 +164,16 @@ class BodyFit:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise FitFileError(f"{path.name}: cannot be read as a fit file ({exc})") from None
         return cls.from_dict(data, path.name)
+
+
+def _clothing(values: Any, fail) -> np.ndarray | None:
+    """The clothing layer of a fit file's ``clothing_mm`` (a list of millimetres, or null)."""
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) > 1_000_000:
+        raise fail("\"clothing_mm\" must be a list of at most a million offsets in millimetres")
+    with np.errstate(over="ignore", invalid="ignore"):
+        offsets = np.asarray(values, dtype=np.float64) / 1000
+    if offsets.ndim != 1 or not np.isfinite(offsets).all() or (offsets < 0).any() or (offsets > MAX_OFFSET).any():
+        raise fail(f"\"clothing_mm\" offsets must be numbers from 0 to {MAX_OFFSET * 1000:.0f} mm")
+    return offsets.astype(np.float32)

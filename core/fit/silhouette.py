@@ -47,7 +47,12 @@ class SilhouetteTarget:
         outside = sampled.mean()
         if len(self.contour) == 0:
             return outside, points.sum() * 0.0
-        nearest = torch.cdist(self.contour, points).min(1).values / side
+        from scipy.spatial import cKDTree
+
+        # which body point is nearest each contour pixel (a k-d tree: far cheaper than all pairs); the
+        # distance to it carries the gradient
+        index = torch.from_numpy(cKDTree(points.detach().numpy()).query(self.contour.numpy())[1])
+        nearest = (self.contour - points[index]).norm(dim=1) / side
         r2 = nearest.square()
         cover = (r2 / (r2 + sigma ** 2)).mean()
         return outside, cover

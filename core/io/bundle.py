@@ -73,7 +73,7 @@ def save_bundle(path: str | os.PathLike[str], avatar: Avatar, fit: BodyFit | Non
         np.savez(buffer, **arrays)
         archive.writestr("binding.npz", buffer.getvalue())
         if fit is not None:
-            archive.writestr("fit.json", json.dumps(fit.to_dict(), indent=1))
+            archive.writestr("fit.json", fit.to_json())
         if thumbnail is not None:
             image = Image.fromarray(np.asarray(thumbnail, np.uint8))
             image.thumbnail((256, 256))

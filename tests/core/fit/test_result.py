@@ -74,3 +74,30 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
     path.write_bytes(b" " * 2_000)
     with pytest.raises(FitFileError, match="too large"):
         BodyFit.load(path, max_bytes=1_000)
+
+
+def test_clothing_layer_round_trips_to_a_tenth_of_a_millimetre(tmp_path):
+    offsets = np.random.default_rng(1).uniform(0, 0.2, 13718).astype(np.float32)
+    fit = _fit(clothing=offsets, clothed_iou=0.93)
+    path = fit.save(tmp_path / "fit.json")
+    again = BodyFit.load(path)
+    np.testing.assert_allclose(again.clothing, offsets, rtol=0, atol=0.5e-4 + 1e-7)
+    assert again.clothed_iou == pytest.approx(0.93)
+    assert path.stat().st_size < 120_000  # one compact line, not one line per offset
+    assert BodyFit.load(_fit().save(tmp_path / "bare.json")).clothing is None
+
+
+@pytest.mark.parametrize(("clothing", "message"), [
+    ("thick", "must be a list"),
+    ([1.0, -2.0], "from 0 to 1000 mm"),
+    ([1.0, 5000.0], "from 0 to 1000 mm"),
+    ([1.0, [2.0]], "malformed|from 0 to 1000 mm"),
+    ([1e400], "from 0 to 1000 mm"),
+])
+def test_bad_clothing_layers_are_refused(tmp_path, clothing, message):
+    data = _fit().to_dict()
+    data["clothing_mm"] = clothing
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(FitFileError, match=message):
+        BodyFit.load(path)
