@@ -116,7 +116,7 @@ class Pipeline:
         report(progress, 0.1, "Building the avatar", cancel)
         stage = time.perf_counter()
         avatar = build_avatar(self.body, self.reconstructor.query, np.asarray(fit.shape), prediction,
-                              self.preset.gaussians)
+                              self.preset.gaussians, fit.clothing)
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
         if self.preset.refine_iterations > 0:

@@ -49,15 +49,24 @@ def surface_layout(body: BodyModel, query: QueryPoints, count: int) -> tuple[tor
 
 
 def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, prediction: Prediction,
-                 count: int = 40000) -> Avatar:
-    """``count`` Gaussians on ``body`` of ``shape`` [S] coloured by ``prediction`` (batch of 1)."""
+                 count: int = 40000, clothing: np.ndarray | None = None) -> Avatar:
+    """``count`` Gaussians on ``body`` of ``shape`` [S] coloured by ``prediction`` (batch of 1). With a
+    fit's clothing layer (``clothing`` [V] metres, :mod:`core.fit.clothing`) each Gaussian stands off
+    the body by the larger of the network's offset and the layer's offset where it sits."""
     triangles, barycentric, nearest = surface_layout(body, query, count)
     canonical, _ = canonical_body(body, shape)
     with torch.no_grad():
         rest = body.rest(torch.tensor(shape)[None]).vertices[0]
     points, frames = surface_points(body, rest, triangles, barycentric)
     colour = prediction.colour[0, nearest].float().clamp(0, 1)
-    means = points + prediction.offset[0, nearest, None].float() * frames[..., 2]
+    offset = prediction.offset[0, nearest].float()
+    if clothing is not None:
+        if len(clothing) != body.num_vertices:
+            raise ValueError(f"the fit's clothing layer has {len(clothing)} offsets, the {body.name} body "
+                             f"{body.num_vertices} vertices: a fit of another body model?")
+        layer = (torch.as_tensor(clothing, dtype=torch.float32)[body.faces[triangles]] * barycentric).sum(1)
+        offset = torch.maximum(offset, layer)
+    means = points + offset[:, None] * frames[..., 2]
     spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)
     quats, log_scales = reshape_discs(*surface_discs(frames, spacing), prediction.log_scale[0, nearest].float(),
                                       prediction.rotation[0, nearest].float())

@@ -121,7 +121,8 @@ def evaluate_refinement(model_dir: str | os.PathLike[str], body: BodyModel, mode
             truth, truth_alpha = person.splats.render(cameras, K, view_size, view_size, torch.ones(len(cameras), 3))
             truth, truth_alpha = truth.clamp(0, 1), truth_alpha[..., 0]
             _, prediction = pipeline.reconstructor(person.rgb, observation, fit)
-            network = build_avatar(body, pipeline.reconstructor.query, fit.shape, prediction, settings.gaussians)
+            network = build_avatar(body, pipeline.reconstructor.query, fit.shape, prediction, settings.gaussians,
+                                   fit.clothing)
             methods: dict[str, tuple[Avatar, BodyFit]] = {"network": (network, fit)}
             methods["refined"] = (refine_avatar(network, body, fit, person.rgb, observation,
                                                 settings.refine_iterations, settings.refine_size), fit)

@@ -95,7 +95,8 @@ def refine_with_body(pipeline: Pipeline, photo: Photo, observation: PersonObserv
                            side_views=side_views(refined, body, fit), cancel=cancel)
         report(progress, (r + 0.95) / rounds, "Predicting the Gaussians on the updated body", cancel)
         _, prediction = pipeline.reconstructor(photo.rgb, observation, fit)
-        rebuilt = build_avatar(body, pipeline.reconstructor.query, fit.shape, prediction, len(network.cloud))
+        rebuilt = build_avatar(body, pipeline.reconstructor.query, fit.shape, prediction, len(network.cloud),
+                               fit.clothing)
         avatar = carry_refinement(refined, network, rebuilt)
         network = rebuilt
     return avatar, fit

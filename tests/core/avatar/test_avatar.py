@@ -46,6 +46,26 @@ def test_avatar_carries_the_prediction_and_poses(tmp_path, anny_body, query):
         avatar.posed(type("Other", (), {"name": "smplx"})(), torch.zeros(55, 3))
 
 
+def test_clothing_layer_stands_the_gaussians_off_where_it_is_thicker(anny_body, query):
+    """Each Gaussian stands off the body by the larger of the network's offset (1 cm here) and the fit's
+    clothing layer: 5 cm on the legs, nothing elsewhere."""
+    from core.body.parts import vertex_parts
+
+    shape = np.full(6, 0.5, np.float32)
+    prediction = _prediction(query, lambda p: (0.5, 0.5, 0.5))
+    bare = build_avatar(anny_body, query, shape, prediction, count=4000)
+    legs = np.isin(vertex_parts(anny_body).numpy(), [PART_INDEX[n] for n in PART_INDEX if n.endswith(("thigh", "shin"))])
+    layer = np.where(legs, 0.05, 0.0).astype(np.float32)
+    dressed = build_avatar(anny_body, query, shape, prediction, count=4000, clothing=layer)
+    shift = (dressed.cloud.means - bare.cloud.means).norm(dim=1)
+    on_legs = torch.from_numpy(legs[anny_body.faces[bare.binding.triangles].numpy()].all(1))
+    assert 0.1 < float(on_legs.float().mean()) < 0.5
+    assert torch.allclose(shift[on_legs], torch.full_like(shift[on_legs], 0.04), atol=1e-4)  # 5 cm − the 1 cm
+    assert float(shift[~on_legs].median()) < 1e-6  # where the layer is thinner, the network's offset stays
+    with pytest.raises(ValueError, match="another body model"):
+        build_avatar(anny_body, query, shape, prediction, count=4000, clothing=layer[:100])
+
+
 def test_surface_layout_is_cached_per_query(anny_body, query):
     first = surface_layout(anny_body, query, 3000)
     assert surface_layout(anny_body, query, 3000) is first
