@@ -50,7 +50,7 @@ BUDGETS_S = {"fast": 5.0, "balanced": 20.0, "best": 60.0}
 PRESETS: dict[str, Preset] = {
     "fast": Preset(FitOptions(iterations=(15, 30, 25, 0)), 20000, 0),
     "balanced": Preset(FitOptions(), 40000, 12, body_rounds=2),
-    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 30, 320, body_rounds=2),
+    "best": Preset(FitOptions(iterations=(30, 60, 80, 30)), 60000, 30, body_rounds=2),
 }
 
 
