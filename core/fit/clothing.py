@@ -54,11 +54,17 @@ def clothed_vertices(posed_vertices: torch.Tensor, directions: torch.Tensor, off
                      ) -> torch.Tensor:
     """Posed vertices [V, 3] of the clothed outline: ``posed_vertices`` [V, 3] moved by ``offsets`` [V]
     (metres) along ``directions`` [V, 3] (from :func:`offset_directions`)."""
-    offsets = torch.as_tensor(offsets, dtype=posed_vertices.dtype)
-    if offsets.shape != (posed_vertices.shape[0],):
-        raise ValueError(f"the clothing layer has {offsets.shape[0]} offsets for a body of "
-                         f"{posed_vertices.shape[0]} vertices (a fit of another body model?)")
+    offsets = check_layer(offsets, posed_vertices.shape[0]).to(posed_vertices.dtype)
     return posed_vertices + offsets[:, None] * directions
+
+
+def check_layer(offsets: np.ndarray | torch.Tensor, vertices: int) -> torch.Tensor:
+    """``offsets`` as a float32 tensor [V]; ValueError unless there is one per vertex of the body."""
+    offsets = torch.as_tensor(offsets, dtype=torch.float32)
+    if offsets.shape != (vertices,):
+        raise ValueError(f"the clothing layer has {len(offsets)} offsets for a body of {vertices} vertices "
+                         "(a fit of another body model?)")
+    return offsets
 
 
 def mesh_edges(faces: torch.Tensor) -> torch.Tensor:

@@ -347,7 +347,7 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
     with torch.no_grad():
         shape = problem.shape_value(params["shape"])
         out = body.forward(shape[None], params["pose"][None], params["root"][None])
-    offsets = None
+    layer = None
     if clothing is not None:
         directions = offset_directions(body, shape, out)
         if init is not None and init.clothing is not None and len(init.clothing) == body.num_vertices:
@@ -358,16 +358,15 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
             offsets = fit_clothing(out.vertices[0], directions, body.faces,
                                    lambda points: problem.project(points, log_focal) * scale, targets.silhouette,
                                    clothing, within(progress, cancel, done / total, 1.0), cancel)
-        offsets = (offsets, clothed_vertices(out.vertices[0], directions, offsets))
+        layer = (offsets, clothed_vertices(out.vertices[0], directions, offsets))
     report(progress, 1.0, "Body fitted", cancel)
-    return _result(problem, observation, frame, params, shape, out, offsets, constraints,
-                   time.perf_counter() - start)
+    return _result(problem, observation, frame, params, shape, out, layer, constraints, time.perf_counter() - start)
 
 
 def _result(problem: _Problem, observation: PersonObservation, frame: PersonFrame, params: dict[str, torch.Tensor],
-            shape: torch.Tensor, out: BodyOutput, clothing: tuple[np.ndarray, torch.Tensor] | None,
+            shape: torch.Tensor, out: BodyOutput, layer: tuple[np.ndarray, torch.Tensor] | None,
             constraints: Constraints, seconds: float) -> BodyFit:
-    """The fit of the final ``params`` (body ``out`` in ``shape``), with its clothing layer (offsets
+    """The fit of the final ``params`` (body ``out`` in ``shape``), with its clothing ``layer`` (offsets
     and clothed vertices) when there is one."""
     from core.fit.overlay import body_mask
 
@@ -389,10 +388,10 @@ def _result(problem: _Problem, observation: PersonObservation, frame: PersonFram
     fit = BodyFit(body_model=body.name, shape=shape.numpy(), pose=params["pose"].detach().numpy(),
                   root=params["root"].detach().numpy(), K=K_photo, image_size=(width, height),
                   keypoint_residuals=residuals, pins=dict(constraints.pins), locked=tuple(constraints.locked),
-                  seconds=seconds, clothing=None if clothing is None else clothing[0])
+                  seconds=seconds, clothing=None if layer is None else layer[0])
     fit.silhouette_iou = mask_iou(body_mask(fit, out.vertices[0].numpy(), body.faces.numpy()), observation.mask)
-    if clothing is not None:
-        fit.clothed_iou = mask_iou(body_mask(fit, clothing[1].numpy(), body.faces.numpy()), observation.mask)
+    if layer is not None:
+        fit.clothed_iou = mask_iou(body_mask(fit, layer[1].numpy(), body.faces.numpy()), observation.mask)
     box_height = max(1.0, float(observation.box[3] - observation.box[1]))
     good = np.mean([r < 0.05 * box_height for r in residuals.values()]) if residuals else 0.0
     fit.quality = float(0.5 * fit.silhouette_iou + 0.5 * good)

@@ -25,6 +25,7 @@ from core.avatar.binding import (
     surface_points,
 )
 from core.body.model import BodyModel, canonical_body
+from core.fit.clothing import check_layer
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
 from core.train.dataset import QueryPoints
@@ -61,10 +62,7 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
     colour = prediction.colour[0, nearest].float().clamp(0, 1)
     offset = prediction.offset[0, nearest].float()
     if clothing is not None:
-        if len(clothing) != body.num_vertices:
-            raise ValueError(f"the fit's clothing layer has {len(clothing)} offsets, the {body.name} body "
-                             f"{body.num_vertices} vertices: a fit of another body model?")
-        layer = (torch.as_tensor(clothing, dtype=torch.float32)[body.faces[triangles]] * barycentric).sum(1)
+        layer = (check_layer(clothing, body.num_vertices)[body.faces[triangles]] * barycentric).sum(1)
         offset = torch.maximum(offset, layer)
     means = points + offset[:, None] * frames[..., 2]
     spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)

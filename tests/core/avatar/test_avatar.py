@@ -54,7 +54,8 @@ def test_clothing_layer_stands_the_gaussians_off_where_it_is_thicker(anny_body, 
     shape = np.full(6, 0.5, np.float32)
     prediction = _prediction(query, lambda p: (0.5, 0.5, 0.5))
     bare = build_avatar(anny_body, query, shape, prediction, count=4000)
-    legs = np.isin(vertex_parts(anny_body).numpy(), [PART_INDEX[n] for n in PART_INDEX if n.endswith(("thigh", "shin"))])
+    leg_parts = [PART_INDEX[name] for name in PART_INDEX if name.endswith(("thigh", "shin"))]
+    legs = np.isin(vertex_parts(anny_body).numpy(), leg_parts)
     layer = np.where(legs, 0.05, 0.0).astype(np.float32)
     dressed = build_avatar(anny_body, query, shape, prediction, count=4000, clothing=layer)
     shift = (dressed.cloud.means - bare.cloud.means).norm(dim=1)
