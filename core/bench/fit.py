@@ -9,6 +9,9 @@ person crop, :func:`core.fit.fit_body.fit_body` — and are compared with the tr
   true camera, as a fraction of the true body's height in the image;
 * ``silhouette_iou``: the fitted body's silhouette against the person's in the photo (the render's
   alpha > 0.5), as on real photos; ``body_iou``: against the true body mesh's silhouette.
+
+Times: ``detection_s`` is the detector alone (:meth:`core.detect.person.PersonDetector.observe`);
+``fit_s`` the person crop plus :func:`core.fit.fit_body.fit_body`; ``refit_s`` a refit after a pin.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ _BODY_JOINTS = 22
 _COCO17 = 17
 
 
-def _observe(detector, photo):
+def _frame(photo, observation):
+    """The person crop the fit works in (timed with the fit: it is not detection)."""
     from core.camera import frame_person
 
-    observation = detector.observe(photo)
-    return observation, frame_person(photo.rgb, observation.mask, observation.box)
+    return frame_person(photo.rgb, observation.mask, observation.box)
 
 
 def fit_photo(body, detector, photo) -> dict:
@@ -39,8 +42,9 @@ def fit_photo(body, detector, photo) -> dict:
     from core.fit.overlay import posed_body, project_points
 
     start = time.perf_counter()
-    observation, frame = _observe(detector, photo)
+    observation = detector.observe(photo)
     detected = time.perf_counter()
+    frame = _frame(photo, observation)
     fit = fit_body(body, observation, frame)
     fitted = time.perf_counter()
     wrist = project_points(fit, posed_body(body, fit).joints[0, 20].numpy())  # left_wrist
@@ -134,9 +138,9 @@ def bench_synthetic(count: int, seed: int = 0, size: int = 512, options=None,
             row: dict = {"scene": i}
             try:
                 start = time.perf_counter()
-                observation, frame = _observe(detector, photo)
+                observation = detector.observe(photo)
                 detected = time.perf_counter()
-                fit = fit_body(body, observation, frame, options)
+                fit = fit_body(body, observation, _frame(photo, observation), options)
                 row.update(detection_s=detected - start, fit_s=time.perf_counter() - detected,
                            **evaluate_synthetic(body, person, fit))
             except (DetectionError, FitError) as exc:
