@@ -16,7 +16,7 @@ Empty inputs (0 Gaussians) render the background; invalid inputs raise ``ValueEr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 
@@ -74,8 +74,8 @@ def rasterize(
     """Render C views. Returns colours [C, H, W, X] (X = D, 1 or D + 1 by ``render_mode``), alphas
     [C, H, W, 1] and a dict with per-view ``radii`` [C, N, 2], ``means2d`` [C, N, 2], ``depths`` [C, N]."""
     _check(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree)
-    if backend not in ("auto", "numba", "torch", "gsplat"):
-        raise ValueError(f"unknown backend {backend!r}: use 'auto', 'numba', 'torch' or 'gsplat'")
+    if backend not in get_args(Backend):
+        raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(get_args(Backend))}")
     if backend == "auto":
         if means.is_cuda:
             backend = "gsplat" if _gsplat_available() else "torch"  # torch explains what to install

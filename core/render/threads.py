@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 def run_split(kernel: Callable[..., None], items: np.ndarray, *args) -> None:
@@ -19,8 +21,9 @@ def run_split(kernel: Callable[..., None], items: np.ndarray, *args) -> None:
     if threads <= 1:
         kernel(items, *args)
         return
-    pool = _POOLS.get(threads)
-    if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="avatarium-kernel")
+    with _POOLS_LOCK:  # one pool per thread count, whichever thread asks first
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="avatarium-kernel")
     for future in [pool.submit(kernel, np.ascontiguousarray(items[i::threads]), *args) for i in range(threads)]:
         future.result()
