@@ -6,8 +6,7 @@
 uniform samplerBuffer u_projected;  // 3 texels per splat, written by splat_project.vert
 uniform vec2 u_viewport;            // width, height (pixels)
 
-out vec2 v_offset;                  // pixel offset from the splat centre, x right, y down
-flat out vec3 v_conic;              // inverse 2D covariance: dᵀ [x y; y z] d
+out vec2 v_sigmas;                  // offset from the splat centre along its two half-axes, in standard deviations
 flat out vec4 v_color;              // rgb, opacity
 
 // Equilateral triangle around the unit circle, in units of the ellipse's half-axes.
@@ -21,13 +20,13 @@ void main() {
         gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
         return;
     }
-    vec4 minor_conic = texelFetch(u_projected, 3 * splat + 1);
-    vec2 minor = minor_conic.x * normalize(vec2(-center_axis.w, center_axis.z));
+    vec4 minor_extent = texelFetch(u_projected, 3 * splat + 1);
+    vec2 minor = minor_extent.x * normalize(vec2(-center_axis.w, center_axis.z));
     vec2 corner = CORNERS[gl_VertexID - 3 * splat];
-    vec2 offset = corner.x * center_axis.zw + corner.y * minor;
-    vec2 pixel = center_axis.xy + offset;
+    vec2 pixel = center_axis.xy + corner.x * center_axis.zw + corner.y * minor;
     gl_Position = vec4(2.0 * pixel.x / u_viewport.x - 1.0, 1.0 - 2.0 * pixel.y / u_viewport.y, 0.0, 1.0);
-    v_offset = offset;
-    v_conic = minor_conic.yzw;
+    // The half-axes are the covariance's eigenvectors scaled to minor_extent.y standard deviations, so
+    // this offset, interpolated linearly to a fragment, is its whitened offset: dᵀΣ⁻¹d = |v_sigmas|².
+    v_sigmas = corner * minor_extent.y;
     v_color = color;
 }

@@ -3,7 +3,8 @@
 // back-to-front order with transform feedback, rasterizer discarded). Maths of gsplat's
 // perspective projection (classic mode): Σ' = J W Σ Wᵀ Jᵀ + 0.3·I in pixels², pixel centres at
 // +0.5, splats with opacity < 1/255 or depth outside [near, far] culled.
-// Output per splat (3 vec4, read by splat.vert): the oriented rectangle that holds the alpha ≥ 1/255 ellipse, its conic, colour.
+// Output per splat (3 vec4, read by splat.vert): centre and half-axes of the ellipse where alpha ≥ 1/255,
+// that ellipse's radius in standard deviations, colour.
 // Data layout: core/render/viewport_data.py. Camera: OpenCV axes, u_view = world-to-camera.
 
 uniform sampler2D u_geometry;   // 3 texels per splat: [x y z opacity] [Sxx Sxy Sxz Syy] [Syz Szz - -]
@@ -18,14 +19,14 @@ uniform sampler2D u_skin;       // 2 texels per splat: 4 bone indices, 4 weights
 uniform sampler2D u_bones;      // 4 texels per bone: rows of its 3x4 transform, rotation quaternion (wxyz)
 
 out vec4 tf_center_axis;        // centre (px, y down), first half-axis (px)
-out vec4 tf_minor_conic;        // length of the second half-axis (px, perpendicular), conic a, b, c
+out vec4 tf_minor_extent;       // length of the second half-axis (px, perpendicular), the half-axes in σ, 0, 0
 out vec4 tf_color;              // rgb, opacity (0: culled)
 
 const float ALPHA_THRESHOLD = 1.0 / 255.0;
 
 void cull() {
     tf_center_axis = vec4(0.0);
-    tf_minor_conic = vec4(0.0);
+    tf_minor_extent = vec4(0.0);
     tf_color = vec4(0.0);
 }
 
@@ -103,6 +104,6 @@ void main() {
 
     vec4 color = texelFetch(u_colors, ivec2(splat % u_splats_per_row, splat / u_splats_per_row), 0);
     tf_center_axis = vec4(center, axis1);
-    tf_minor_conic = vec4(length(axis2), c / det, -b / det, a / det);
+    tf_minor_extent = vec4(length(axis2), extend, 0.0, 0.0);
     tf_color = vec4(color.rgb, opacity);
 }

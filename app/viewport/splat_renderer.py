@@ -1,8 +1,8 @@
 """OpenGL 4.1 core splat renderer in two passes.
 
 1. ``splat_project.vert`` projects every splat once per frame (one vertex per splat, visited in
-   back-to-front order through an element buffer) and writes an oriented screen rectangle, conic
-   and colour per splat with transform feedback (rasterizer discarded).
+   back-to-front order through an element buffer) and writes the splat's screen ellipse (centre,
+   half-axes) and colour with transform feedback (rasterizer discarded).
 2. ``splat.vert`` / ``splat.frag`` draw one triangle per projected splat (a plain, non-instanced
    draw: llvmpipe runs instanced draws far slower), blended with premultiplied alpha.
 
@@ -26,7 +26,7 @@ from core.render import viewport_data
 from core.resources import shader_source
 
 _PROJECTED_FLOATS = 12  # three vec4 per splat, see splat_project.vert
-_FEEDBACK = [b"tf_center_axis", b"tf_minor_conic", b"tf_color"]
+_FEEDBACK = [b"tf_center_axis", b"tf_minor_extent", b"tf_color"]
 
 
 class GLSetupError(RuntimeError):

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+import numpy as np
 import torch
 
 from core.gaussians import covariance, eval_sh
 from core.render import composite_numba, composite_torch
+from core.render.depth_sort import argsort_descending
 from core.render.projection import EPS_2D, project
 from core.render.projection_numba import project_fused
 
@@ -128,11 +130,11 @@ _KERNELS_READY = False
 
 
 def prepare_cpu_kernels() -> None:
-    """Make the numba backend's kernels ready in this process by rendering a tiny scene with gradients:
-    they are compiled on their first use after an install or an update (about 20 s on two cores; Numba
-    keeps them in its on-disk cache) and loaded from that cache afterwards (about 1 s). Later calls
-    return at once. Call it where a wait is expected (start-up, before a long job) to keep it out of
-    the first render."""
+    """Make the numba kernels ready in this process (the numba backend's, by rendering a tiny scene with
+    gradients, and the viewport's depth sort): they are compiled on their first use after an install
+    or an update (about 20 s on two cores; Numba keeps them in its on-disk cache) and loaded from that
+    cache afterwards (about 1 s). Later calls return at once. Call it where a wait is expected
+    (start-up, before a long job) to keep it out of the first render."""
     global _KERNELS_READY
     if _KERNELS_READY:
         return
@@ -143,6 +145,7 @@ def prepare_cpu_kernels() -> None:
     image, alpha, _ = rasterize(means, quats, scales, torch.full((2,), 0.8), torch.ones(2, 3), torch.eye(4)[None], K,
                                 16, 16, backend="numba")
     (image.sum() + alpha.sum()).backward()
+    argsort_descending(np.zeros(2, dtype=np.float32))
     _KERNELS_READY = True
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from core.gaussians import GaussianCloud
+from core.render.depth_sort import argsort_descending
 
 SPLATS_PER_ROW = 1024
 
@@ -77,8 +78,7 @@ def view_colors(cloud: GaussianCloud, eye: np.ndarray) -> np.ndarray:
 def back_to_front(means: np.ndarray, viewmat: np.ndarray) -> np.ndarray:
     """Splat indices [N] (uint32) sorted by decreasing camera-space depth."""
     rotation_z = viewmat[2, :3].astype(np.float32)
-    depth = means @ rotation_z
-    return np.argsort(-depth).astype(np.uint32)
+    return argsort_descending(means @ rotation_z)
 
 
 
