@@ -6,6 +6,7 @@ import statistics
 import time
 
 import numpy as np
+import torch
 from PySide6.QtCore import QEventLoop, QTimer
 
 from app.gl_info import gl_info
@@ -13,6 +14,7 @@ from app.main import application, wait_until_painted
 from app.main_window import MainWindow
 from core.camera import OrbitCamera
 from core.examples import figure_cloud
+from core.gaussians import GaussianCloud
 from core.render import viewport_data
 
 WARM_UP_FRAMES = 5  # not timed: the first frame after a new cloud uploads it and builds shader variants
@@ -60,8 +62,19 @@ def _sort_ms(means: np.ndarray, repeats: int = 20) -> float:
     return statistics.median(times)
 
 
-def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0) -> dict:
-    """Measure the viewport at ``size``² for each splat count; returns the report's results."""
+def _with_sh(cloud: GaussianCloud, degree: int) -> GaussianCloud:
+    """``cloud`` with view-dependent colour: random SH coefficients up to ``degree`` (seeded)."""
+    if degree == 0:
+        return cloud
+    g = torch.Generator().manual_seed(degree)
+    higher = 0.1 * torch.randn(len(cloud), (degree + 1) ** 2 - 1, 3, generator=g)
+    return GaussianCloud(cloud.means, cloud.quats, cloud.log_scales, cloud.opacity_logits,
+                         torch.cat([cloud.sh, higher], 1))
+
+
+def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0, sh_degree: int = 0) -> dict:
+    """Measure the viewport at ``size``² for each splat count (colours of SH ``sh_degree``); returns the
+    report's results."""
     application()
     window = MainWindow()
     window.viewport.setFixedSize(size, size)
@@ -70,7 +83,7 @@ def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0)
     wait_until_painted(window)
     results = []
     for count in splat_counts:
-        cloud = figure_cloud(count)
+        cloud = _with_sh(figure_cloud(count), sh_degree)
         window.viewport.set_cloud(cloud)
         window.viewport.reset_view()
         static = _frames_per_second(window, seconds, orbit=False)
@@ -82,4 +95,5 @@ def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0)
             "sort_ms": round(_sort_ms(cloud.means.numpy()), 3),
         })
     window.close()
-    return {"viewport_px": [size, size], "seconds_per_measure": seconds, "gl": gl_info(), "results": results}
+    return {"viewport_px": [size, size], "seconds_per_measure": seconds, "sh_degree": sh_degree, "gl": gl_info(),
+            "results": results}

@@ -432,7 +432,7 @@ def _cmd_bench_viewer(args: argparse.Namespace) -> int:
         start_virtual_display()
     from app.bench_viewer import bench_viewer
 
-    results = bench_viewer(args.splats, size=args.size, seconds=args.seconds)
+    results = bench_viewer(args.splats, size=args.size, seconds=args.seconds, sh_degree=args.sh_degree)
     target = write_report(args.output, "viewer", results)
     for row in results["results"]:
         print(f"{row['splats']:>8,} splats  static {row['fps_static']:7.1f} FPS  "
@@ -735,6 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated splat counts (default 20000,100000)")
     viewer.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
     viewer.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
+    viewer.add_argument("--sh-degree", type=int, choices=(0, 1, 2, 3), default=0,
+                        help="SH degree of the splats' colours (default 0; 3 is the usual for 3DGS scenes)")
     viewer.add_argument("-o", "--output", default="bench-viewer.json", help="JSON report path")
     viewer.set_defaults(func=_cmd_bench_viewer)
     app_bench = bench_sub.add_parser("app", help="the window on a photo: drop → avatar time, event-loop latency, "

@@ -8,7 +8,10 @@
 // Data layout: core/render/viewport_data.py. Camera: OpenCV axes, u_view = world-to-camera.
 
 uniform sampler2D u_geometry;   // 3 texels per splat: [x y z opacity] [Sxx Sxy Sxz Syy] [Syz Szz - -]
-uniform sampler2D u_colors;     // 1 texel per splat: [r g b 1]
+uniform sampler2D u_colors;     // 1 texel per splat: [r g b 1], the degree-0 colour (not clamped)
+uniform sampler2D u_sh;         // u_sh_texels texels per splat: SH coefficients 1.. as rgb triplets
+uniform int u_sh_texels;        // 0, 3, 6, 12 for SH degree 0, 1, 2, 3
+uniform vec3 u_eye;             // camera centre (world, metres)
 uniform int u_splats_per_row;
 uniform mat4 u_view;            // world -> camera
 uniform vec4 u_intrinsics;      // fx, fy, cx, cy (pixels)
@@ -23,6 +26,43 @@ out vec4 tf_minor_extent;       // length of the second half-axis (px, perpendic
 out vec4 tf_color;              // rgb, opacity (0: culled)
 
 const float ALPHA_THRESHOLD = 1.0 / 255.0;
+const float SH_C1 = 0.4886025119029199;
+const float SH_C2[5] = float[5](1.0925484305920792, -1.0925484305920792, 0.31539156525252005,
+                                -1.0925484305920792, 0.5462742152960396);
+const float SH_C3[7] = float[7](-0.5900435899266435, 2.890611442640554, -0.4570457994644658,
+                                0.3731763325901154, -0.4570457994644658, 1.445305721320277,
+                                -0.5900435899266435);
+float sh[48];                   // this splat's SH coefficients 1.., rgb triplets (see view_color)
+
+vec3 coeff(int k) { return vec3(sh[3 * k - 3], sh[3 * k - 2], sh[3 * k - 1]); }
+
+// Colour of the splat seen along dir (unit, camera centre to splat) as the CPU renderer has it
+// (core.render.offline): degree 0 clamped to [0, 1]; higher degrees by core.gaussians.eval_sh (INRIA
+// convention) clamped at 0 only, like gsplat (the 8-bit target clamps the premultiplied output).
+vec3 view_color(int splat, vec3 base, vec3 dir) {
+    if (u_sh_texels == 0) return clamp(base, 0.0, 1.0);
+    ivec2 texel = ivec2(u_sh_texels * (splat % u_splats_per_row), splat / u_splats_per_row);
+    for (int i = 0; i < u_sh_texels; ++i) {
+        vec4 t = texelFetch(u_sh, texel + ivec2(i, 0), 0);
+        sh[4 * i] = t.x; sh[4 * i + 1] = t.y; sh[4 * i + 2] = t.z; sh[4 * i + 3] = t.w;
+    }
+    float x = dir.x, y = dir.y, z = dir.z;
+    vec3 rgb = base - SH_C1 * y * coeff(1) + SH_C1 * z * coeff(2) - SH_C1 * x * coeff(3);
+    if (u_sh_texels > 3) {
+        float xx = x * x, yy = y * y, zz = z * z;
+        rgb += SH_C2[0] * x * y * coeff(4) + SH_C2[1] * y * z * coeff(5)
+             + SH_C2[2] * (2.0 * zz - xx - yy) * coeff(6) + SH_C2[3] * x * z * coeff(7)
+             + SH_C2[4] * (xx - yy) * coeff(8);
+        if (u_sh_texels > 6) {
+            rgb += SH_C3[0] * y * (3.0 * xx - yy) * coeff(9) + SH_C3[1] * x * y * z * coeff(10)
+                 + SH_C3[2] * y * (4.0 * zz - xx - yy) * coeff(11)
+                 + SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * coeff(12)
+                 + SH_C3[4] * x * (4.0 * zz - xx - yy) * coeff(13) + SH_C3[5] * z * (xx - yy) * coeff(14)
+                 + SH_C3[6] * x * (xx - 3.0 * yy) * coeff(15);
+        }
+    }
+    return max(rgb, 0.0);
+}
 
 void cull() {
     tf_center_axis = vec4(0.0);
@@ -102,8 +142,8 @@ void main() {
     if (center.x + reach.x <= 0.0 || center.x - reach.x >= u_viewport.x ||
         center.y + reach.y <= 0.0 || center.y - reach.y >= u_viewport.y) { cull(); return; }
 
-    vec4 color = texelFetch(u_colors, ivec2(splat % u_splats_per_row, splat / u_splats_per_row), 0);
+    vec3 base = texelFetch(u_colors, ivec2(splat % u_splats_per_row, splat / u_splats_per_row), 0).rgb;
     tf_center_axis = vec4(center, axis1);
     tf_minor_extent = vec4(length(axis2), extend, 0.0, 0.0);
-    tf_color = vec4(color.rgb, opacity);
+    tf_color = vec4(view_color(splat, base, normalize(mean - u_eye)), opacity);
 }

@@ -84,12 +84,12 @@ class SplatRenderer:
         self._project = self._splat = 0
         self._vaos: list[int] = []
         self._buffers: list[int] = []  # [order (splat ids), projected splats]
-        self._textures: list[int] = []  # [geometry, colours, projected (buffer texture), skin, bones]
+        self._textures: list[int] = []  # [geometry, colours, projected (buffer texture), skin, bones, SH]
         self._uniforms: dict[str, int] = {}
         self._cloud: GaussianCloud | None = None
         self._means: np.ndarray | None = None
         self._sorted_for: np.ndarray | None = None  # view direction of the current order
-        self._colored_for: np.ndarray | None = None  # eye of the current colours (SH degree > 0)
+        self._sh_texels = 0  # per splat, see viewport_data.sh_texels
         self._skinned = False
 
     @property
@@ -104,13 +104,13 @@ class SplatRenderer:
         self._project = build_program("splat_project.vert", feedback=_FEEDBACK)
         self._splat = build_program("splat.vert", "splat.frag")
         for name in ("u_geometry", "u_colors", "u_splats_per_row", "u_view", "u_intrinsics", "u_viewport",
-                     "u_near_far", "u_skinned", "u_skin", "u_bones"):
+                     "u_near_far", "u_skinned", "u_skin", "u_bones", "u_sh", "u_sh_texels", "u_eye"):
             self._uniforms[name] = GL.glGetUniformLocation(self._project, name)
         self._uniforms["splat_viewport"] = GL.glGetUniformLocation(self._splat, "u_viewport")
         self._uniforms["splat_projected"] = GL.glGetUniformLocation(self._splat, "u_projected")
         self._vaos = [int(v) for v in np.atleast_1d(GL.glGenVertexArrays(2))]
         self._buffers = [int(b) for b in np.atleast_1d(GL.glGenBuffers(2))]
-        self._textures = [int(t) for t in np.atleast_1d(GL.glGenTextures(5))]
+        self._textures = [int(t) for t in np.atleast_1d(GL.glGenTextures(6))]
         for texture in self._textures[:2] + self._textures[3:]:
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
@@ -147,15 +147,18 @@ class SplatRenderer:
     def set_cloud(self, cloud: GaussianCloud | None) -> None:
         """Upload ``cloud`` (None clears)."""
         self._cloud = cloud
-        self._sorted_for = self._colored_for = None
+        self._sorted_for = None
         self._skinned = False
         if cloud is None:
             self._means = None
             return
-        geometry, colors = viewport_data.pack_cloud(cloud)
+        geometry, colors, sh = viewport_data.pack_cloud(cloud)
         self._means = cloud.means.detach().to("cpu").float().numpy()
         self._upload_texture(self._textures[0], geometry)
         self._upload_texture(self._textures[1], colors)
+        self._sh_texels = viewport_data.sh_texels(cloud.sh_degree)
+        if sh is not None:
+            self._upload_texture(self._textures[5], sh)
         self._upload_buffer(self._buffers[1], None, 4 * _PROJECTED_FLOATS * len(cloud), GL.GL_DYNAMIC_COPY)
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._textures[2])  # view the new store as texels
         GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_RGBA32F, self._buffers[1])
@@ -193,11 +196,6 @@ class SplatRenderer:
             self._upload_buffer(self._buffers[0], order, order.nbytes, GL.GL_DYNAMIC_DRAW)
             stats.resorted = True
             self._sorted_for = direction.copy()
-        if self._cloud.sh_degree > 0:
-            eye = camera_center(viewmat)
-            if self._colored_for is None or not np.allclose(eye, self._colored_for):
-                self._upload_texture(self._textures[1], viewport_data.view_colors(self._cloud, eye))
-                self._colored_for = eye
         count = self.splat_count
         u = self._uniforms
 
@@ -213,7 +211,10 @@ class SplatRenderer:
         GL.glUniform2f(u["u_viewport"], float(width), float(height))
         GL.glUniform2f(u["u_near_far"], near, far)
         GL.glUniform1i(u["u_skinned"], int(self._skinned))
-        for unit, (name, texture) in enumerate((("u_skin", self._textures[3]), ("u_bones", self._textures[4])), 3):
+        GL.glUniform1i(u["u_sh_texels"], self._sh_texels)
+        GL.glUniform3f(u["u_eye"], *camera_center(viewmat).astype(float))
+        textures = (("u_skin", self._textures[3]), ("u_bones", self._textures[4]), ("u_sh", self._textures[5]))
+        for unit, (name, texture) in enumerate(textures, 3):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, texture)
             GL.glUniform1i(u[name], unit)

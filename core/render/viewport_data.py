@@ -5,7 +5,11 @@ The splat shader (``shaders/splat.vert``) reads, for splat ``i``:
 - geometry texture, row ``i // SPLATS_PER_ROW``, texels ``3·(i % SPLATS_PER_ROW) + 0..2``:
   ``[x, y, z, opacity]``, ``[Σxx, Σxy, Σxz, Σyy]``, ``[Σyz, Σzz, 0, 0]`` (world metres, activated
   opacity, world covariance in metres²);
-- colour texture, row ``i // SPLATS_PER_ROW``, texel ``i % SPLATS_PER_ROW``: ``[r, g, b, 1]``.
+- colour texture, row ``i // SPLATS_PER_ROW``, texel ``i % SPLATS_PER_ROW``: ``[r, g, b, 1]``, the
+  degree-0 colour ``0.5 + SH_C0·sh₀`` (not clamped: the shader clamps after adding the higher degrees);
+- for SH degree d > 0, the SH texture, row ``i // SPLATS_PER_ROW``, texels ``T·(i % SPLATS_PER_ROW) +
+  0..T-1`` with ``T = sh_texels(d)``: coefficients 1..(d+1)²-1 as consecutive rgb triplets
+  (``[c1.r, c1.g, c1.b, c2.r]``, ``[c2.g, …]``, …, zero-padded).
 
 Skinned splats (body mode) also read, for splat ``i``, two texels of the skin texture (same row
 layout, texels ``2·(i % SPLATS_PER_ROW) + 0..1``): 4 bone indices, then their 4 weights; and for
@@ -21,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.gaussians import GaussianCloud
+from core.gaussians import SH_C0, SH_COEFFS, GaussianCloud, sh_degree_for
 from core.render.depth_sort import argsort_descending
 
 SPLATS_PER_ROW = 1024
@@ -52,27 +56,38 @@ def pack_geometry(means: np.ndarray, covariances: np.ndarray, opacities: np.ndar
 
 
 def pack_colors(rgb: np.ndarray) -> np.ndarray:
-    """Colour texels [rows, SPLATS_PER_ROW, 4] from RGB [N, 3] in [0, 1]."""
+    """Colour texels [rows, SPLATS_PER_ROW, 4] from RGB [N, 3]."""
     packed = np.ones((rgb.shape[0], 4), dtype=np.float32)
     packed[:, :3] = rgb
     return _pad_rows(packed, 1)
 
 
-def pack_cloud(cloud: GaussianCloud) -> tuple[np.ndarray, np.ndarray]:
-    """(geometry texels, view-independent colour texels) of a cloud, see the module docstring."""
+def sh_texels(degree: int) -> int:
+    """Texels per splat of the SH texture for SH ``degree`` (0 for degree 0)."""
+    return -(-3 * (SH_COEFFS[degree] - 1) // 4)
+
+
+def pack_sh(sh: np.ndarray) -> np.ndarray:
+    """SH texels [rows, sh_texels·SPLATS_PER_ROW, 4] of the higher-degree coefficients of ``sh``
+    [N, K, 3], K in {4, 9, 16}; see the module docstring."""
+    n, k = sh.shape[:2]
+    texels = sh_texels(sh_degree_for(k))
+    packed = np.zeros((n, 4 * texels), dtype=np.float32)
+    packed[:, : 3 * (k - 1)] = sh[:, 1:].reshape(n, -1)
+    return _pad_rows(packed, texels)
+
+
+def pack_cloud(cloud: GaussianCloud) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(geometry texels, degree-0 colour texels, SH texels or None for degree 0) of a cloud, see the
+    module docstring."""
     with torch.no_grad():
         c = cloud.to("cpu", torch.float32)
+        sh = c.sh.numpy()
         return (
             pack_geometry(c.means.numpy(), c.covariances().numpy(), c.opacities().numpy()),
-            pack_colors(c.base_colors().numpy()),
+            pack_colors(0.5 + SH_C0 * sh[:, 0]),
+            pack_sh(sh) if sh.shape[1] > 1 else None,
         )
-
-
-def view_colors(cloud: GaussianCloud, eye: np.ndarray) -> np.ndarray:
-    """Colour texels of ``cloud`` seen from the camera centre ``eye`` [3] (SH evaluated per splat)."""
-    with torch.no_grad():
-        rgb = cloud.colors(torch.as_tensor(eye, dtype=cloud.dtype)).to("cpu", torch.float32).numpy()
-    return pack_colors(rgb)
 
 
 def back_to_front(means: np.ndarray, viewmat: np.ndarray) -> np.ndarray:

@@ -76,16 +76,38 @@ def test_viewport_matches_numpy_reference(qtbot):
     assert np.percentile(difference, 99) <= 4 / 255, np.percentile(difference, 99) * 255
 
 
-def test_viewport_matches_cpu_rasterizer(qtbot):
-    """The OpenGL viewport and core.render.rasterize (torch backend) draw the same image."""
+def _cpu_image(view: SplatViewport, cloud: GaussianCloud) -> np.ndarray:
+    """The viewport's view of ``cloud`` drawn by core.render.rasterize (torch backend), RGB [H, W, 3]."""
     from core.render.rasterize import rasterize
 
-    cloud = _scene()
-    view, pixels = _render(qtbot, cloud)
     bg = torch.tensor([[view.background.redF(), view.background.greenF(), view.background.blueF()]])
     near, far = view.camera.near_far(cloud.radius())
-    image, _, _ = rasterize(cloud.means, cloud.quats, cloud.scales(), cloud.opacities(), cloud.base_colors(),
+    degree = cloud.sh_degree
+    image, _, _ = rasterize(cloud.means, cloud.quats, cloud.scales(), cloud.opacities(),
+                            cloud.sh if degree else cloud.base_colors(),
                             torch.tensor(view.camera.viewmat(), dtype=torch.float32)[None],
                             torch.tensor(view.camera.intrinsics(SIZE, SIZE), dtype=torch.float32)[None],
-                            SIZE, SIZE, near_plane=near, far_plane=far, backgrounds=bg)
-    assert np.abs(pixels - image[0].numpy()).mean() <= 3 / 255
+                            SIZE, SIZE, near_plane=near, far_plane=far, backgrounds=bg,
+                            sh_degree=degree or None, backend="torch")
+    return image[0].clamp(0, 1).numpy()
+
+
+def test_viewport_matches_cpu_rasterizer(qtbot):
+    """The OpenGL viewport and core.render.rasterize (torch backend) draw the same image."""
+    cloud = _scene()
+    view, pixels = _render(qtbot, cloud)
+    assert np.abs(pixels - _cpu_image(view, cloud)).mean() <= 3 / 255
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3])
+def test_view_dependent_colour_matches_cpu_rasterizer(qtbot, degree):
+    """Spherical harmonics evaluated in the projection shader give the CPU renderer's colours."""
+    plain = _scene()
+    g = torch.Generator().manual_seed(degree)
+    higher = 0.8 * torch.randn(len(plain), (degree + 1) ** 2 - 1, 3, generator=g)
+    cloud = GaussianCloud(plain.means, plain.quats, plain.log_scales, plain.opacity_logits,
+                          torch.cat([plain.sh, higher], 1))
+    view, pixels = _render(qtbot, cloud)
+    expected = _cpu_image(view, cloud)
+    assert np.abs(expected - _cpu_image(view, plain)).mean() > 10 / 255, "the SH terms should show in this view"
+    assert np.abs(pixels - expected).mean() <= 3 / 255

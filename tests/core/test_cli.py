@@ -48,10 +48,11 @@ def test_headless_view_writes_renders(tmp_path):
 @pytest.mark.usefixtures("gl_available")
 def test_bench_viewer_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = run("bench", "viewer", "--splats", "2000,5000", "--seconds", "0.3", "--size", "256", "-o", str(out))
+    result = run("bench", "viewer", "--splats", "2000,5000", "--seconds", "0.3", "--size", "256", "--sh-degree", "3",
+                 "-o", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
-    assert report["benchmark"] == "viewer" and report["viewport_px"] == [256, 256]
+    assert report["benchmark"] == "viewer" and report["viewport_px"] == [256, 256] and report["sh_degree"] == 3
     assert [row["splats"] for row in report["results"]] == [2000, 5000]
     for row in report["results"]:
         assert row["fps_static"] > 0 and row["fps_orbit"] > 0 and row["sort_ms"] > 0
