@@ -32,37 +32,6 @@ const float SH_C2[5] = float[5](1.0925484305920792, -1.0925484305920792, 0.31539
 const float SH_C3[7] = float[7](-0.5900435899266435, 2.890611442640554, -0.4570457994644658,
                                 0.3731763325901154, -0.4570457994644658, 1.445305721320277,
                                 -0.5900435899266435);
-float sh[48];                   // this splat's SH coefficients 1.., rgb triplets (see view_color)
-
-vec3 coeff(int k) { return vec3(sh[3 * k - 3], sh[3 * k - 2], sh[3 * k - 1]); }
-
-// Colour of the splat seen along dir (unit, camera centre to splat) as the CPU renderer has it
-// (core.render.offline): degree 0 clamped to [0, 1]; higher degrees by core.gaussians.eval_sh (INRIA
-// convention) clamped at 0 only, like gsplat (the 8-bit target clamps the premultiplied output).
-vec3 view_color(int splat, vec3 base, vec3 dir) {
-    if (u_sh_texels == 0) return clamp(base, 0.0, 1.0);
-    ivec2 texel = ivec2(u_sh_texels * (splat % u_splats_per_row), splat / u_splats_per_row);
-    for (int i = 0; i < u_sh_texels; ++i) {
-        vec4 t = texelFetch(u_sh, texel + ivec2(i, 0), 0);
-        sh[4 * i] = t.x; sh[4 * i + 1] = t.y; sh[4 * i + 2] = t.z; sh[4 * i + 3] = t.w;
-    }
-    float x = dir.x, y = dir.y, z = dir.z;
-    vec3 rgb = base - SH_C1 * y * coeff(1) + SH_C1 * z * coeff(2) - SH_C1 * x * coeff(3);
-    if (u_sh_texels > 3) {
-        float xx = x * x, yy = y * y, zz = z * z;
-        rgb += SH_C2[0] * x * y * coeff(4) + SH_C2[1] * y * z * coeff(5)
-             + SH_C2[2] * (2.0 * zz - xx - yy) * coeff(6) + SH_C2[3] * x * z * coeff(7)
-             + SH_C2[4] * (xx - yy) * coeff(8);
-        if (u_sh_texels > 6) {
-            rgb += SH_C3[0] * y * (3.0 * xx - yy) * coeff(9) + SH_C3[1] * x * y * z * coeff(10)
-                 + SH_C3[2] * y * (4.0 * zz - xx - yy) * coeff(11)
-                 + SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * coeff(12)
-                 + SH_C3[4] * x * (4.0 * zz - xx - yy) * coeff(13) + SH_C3[5] * z * (xx - yy) * coeff(14)
-                 + SH_C3[6] * x * (xx - 3.0 * yy) * coeff(15);
-        }
-    }
-    return max(rgb, 0.0);
-}
 
 void cull() {
     tf_center_axis = vec4(0.0);
@@ -96,6 +65,44 @@ void skin(int splat, inout vec3 mean, inout mat3 sigma) {
     mean = vec3(dot(row0, m), dot(row1, m), dot(row2, m));
     mat3 R = quat_to_mat(normalize(quat));
     sigma = R * sigma * transpose(R);
+}
+
+// Colour of the splat seen along dir (unit, camera centre to splat) as the CPU renderer has it
+// (core.render.offline): degree 0 clamped to [0, 1]; higher degrees by core.gaussians.eval_sh (INRIA
+// convention) clamped at 0 only, like gsplat (the 8-bit target clamps the premultiplied output).
+// Every 3 texels hold 4 rgb coefficients; they are unpacked with constant swizzles (llvmpipe runs
+// a dynamically indexed array of them much slower).
+vec3 view_color(int splat, vec3 base, vec3 dir) {
+    if (u_sh_texels == 0) return clamp(base, 0.0, 1.0);
+    ivec2 texel = ivec2(u_sh_texels * (splat % u_splats_per_row), splat / u_splats_per_row);
+    vec4 t0 = texelFetch(u_sh, texel, 0);
+    vec4 t1 = texelFetch(u_sh, texel + ivec2(1, 0), 0);
+    vec4 t2 = texelFetch(u_sh, texel + ivec2(2, 0), 0);
+    float x = dir.x, y = dir.y, z = dir.z;
+    vec3 rgb = base - SH_C1 * y * t0.xyz + SH_C1 * z * vec3(t0.w, t1.xy) - SH_C1 * x * vec3(t1.zw, t2.x);
+    if (u_sh_texels > 3) {
+        vec4 t3 = texelFetch(u_sh, texel + ivec2(3, 0), 0);
+        vec4 t4 = texelFetch(u_sh, texel + ivec2(4, 0), 0);
+        vec4 t5 = texelFetch(u_sh, texel + ivec2(5, 0), 0);
+        float xx = x * x, yy = y * y, zz = z * z;
+        rgb += SH_C2[0] * x * y * t2.yzw + SH_C2[1] * y * z * t3.xyz
+             + SH_C2[2] * (2.0 * zz - xx - yy) * vec3(t3.w, t4.xy) + SH_C2[3] * x * z * vec3(t4.zw, t5.x)
+             + SH_C2[4] * (xx - yy) * t5.yzw;
+        if (u_sh_texels > 6) {
+            vec4 t6 = texelFetch(u_sh, texel + ivec2(6, 0), 0);
+            vec4 t7 = texelFetch(u_sh, texel + ivec2(7, 0), 0);
+            vec4 t8 = texelFetch(u_sh, texel + ivec2(8, 0), 0);
+            vec4 t9 = texelFetch(u_sh, texel + ivec2(9, 0), 0);
+            vec4 t10 = texelFetch(u_sh, texel + ivec2(10, 0), 0);
+            vec4 t11 = texelFetch(u_sh, texel + ivec2(11, 0), 0);
+            rgb += SH_C3[0] * y * (3.0 * xx - yy) * t6.xyz + SH_C3[1] * x * y * z * vec3(t6.w, t7.xy)
+                 + SH_C3[2] * y * (4.0 * zz - xx - yy) * vec3(t7.zw, t8.x)
+                 + SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * t8.yzw
+                 + SH_C3[4] * x * (4.0 * zz - xx - yy) * t9.xyz + SH_C3[5] * z * (xx - yy) * vec3(t9.w, t10.xy)
+                 + SH_C3[6] * x * (xx - 3.0 * yy) * vec3(t10.zw, t11.x);
+        }
+    }
+    return max(rgb, 0.0);
 }
 
 void main() {
