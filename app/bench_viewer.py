@@ -15,7 +15,7 @@ from app.main_window import MainWindow
 from core.camera import OrbitCamera
 from core.examples import figure_cloud
 from core.gaussians import GaussianCloud
-from core.render import viewport_data
+from core.render import depth_sort, viewport_data
 
 WARM_UP_FRAMES = 5  # not timed: the first frame after a new cloud uploads it and builds shader variants
 _STALL_S = 60.0
@@ -76,6 +76,7 @@ def bench_viewer(splat_counts: list[int], size: int = 512, seconds: float = 3.0,
     """Measure the viewport at ``size``² for each splat count (colours of SH ``sh_degree``); returns the
     report's results."""
     application()
+    depth_sort.prepare()  # the app loads it in its warm-up job; until then it sorts with NumPy
     window = MainWindow()
     window.viewport.setFixedSize(size, size)
     window.show()

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-import numpy as np
 import torch
 
 from core.gaussians import covariance, eval_sh
-from core.render import composite_numba, composite_torch
-from core.render.depth_sort import argsort_descending
+from core.render import composite_numba, composite_torch, depth_sort
 from core.render.projection import EPS_2D, project
 from core.render.projection_numba import project_fused
 
@@ -145,7 +143,7 @@ def prepare_cpu_kernels() -> None:
     image, alpha, _ = rasterize(means, quats, scales, torch.full((2,), 0.8), torch.ones(2, 3), torch.eye(4)[None], K,
                                 16, 16, backend="numba")
     (image.sum() + alpha.sum()).backward()
-    argsort_descending(np.zeros(2, dtype=np.float32))
+    depth_sort.prepare()
     _KERNELS_READY = True
 
 

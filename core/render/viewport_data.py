@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from core.gaussians import SH_C0, SH_COEFFS, GaussianCloud, sh_degree_for
-from core.render.depth_sort import argsort_descending
+from core.render import depth_sort
 
 SPLATS_PER_ROW = 1024
 
@@ -91,9 +91,15 @@ def pack_cloud(cloud: GaussianCloud) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def back_to_front(means: np.ndarray, viewmat: np.ndarray) -> np.ndarray:
-    """Splat indices [N] (uint32) sorted by decreasing camera-space depth."""
-    rotation_z = viewmat[2, :3].astype(np.float32)
-    return argsort_descending(means @ rotation_z)
+    """Splat indices [N] (uint32) sorted by decreasing camera-space depth, ties in index order.
+
+    Sorted by the compiled radix sort once :func:`core.render.depth_sort.prepare` has run in this
+    process, by NumPy until then (same order, about 10× slower): it never waits for a compilation.
+    """
+    depth = means @ viewmat[2, :3].astype(np.float32)
+    if depth_sort.is_compiled():
+        return depth_sort.argsort_descending(depth)
+    return np.argsort(-depth, kind="stable").astype(np.uint32)
 
 
 
