@@ -189,14 +189,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from core.train.dataset import generate
+    from core.resources import resource_path
+    from core.train.dataset import generate, load_layout
 
     if args.train < 0 or args.heldout < 0 or args.train + args.heldout == 0:
         print("avatarium: --train and --heldout must be ≥ 0 and not both 0", file=sys.stderr)
         return 2
     body = load_body(args.body, args.smplx_dir)
+    query = None
+    if args.query == "fresh":
+        print(f"Computing a fresh layout of {args.points} query points (no network was trained on it)")
+    elif args.query:
+        query = load_layout(args.query)
+        print(f"Query points of {args.query} ({len(query.triangles)} points)")
+    else:
+        shipped = load_layout(resource_path("models", "avatarium-small"))
+        if body.name == "anny" and len(shipped.triangles) == args.points:
+            query = shipped
+            print(f"Query points of the shipped network ({args.points} points)")
+        else:
+            print(f"No shipped network uses {args.points} points on the {body.name} body: computing a fresh layout")
     folder = generate(args.folder, body, args.train, args.heldout, size=args.size, points=args.points,
-                      seed=args.seed, progress=_counter("people"))
+                      seed=args.seed, progress=_counter("people"), query=query)
     print(f"Wrote {args.train} training and {args.heldout} held-out people to {folder.resolve()}")
     return 0
 
@@ -255,6 +269,48 @@ def _cmd_eval_refine(args: argparse.Namespace) -> int:
                   f"back view {scores['psnr_back']:.2f} dB")
     print(f"Wrote {target}")
     return 0
+
+
+def _cmd_eval_real(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.evaluation.real import evaluate_real
+
+    body = load_body(args.body, args.smplx_dir)
+    results = evaluate_real(args.folder, body, _model_dir(args), args.preset, args.limit, args.sheet,
+                            progress=_counter("people"))
+    target = write_report(args.output, "eval-real", results)
+    for name, scores in results["summary"].items():
+        if isinstance(scores, dict) and "back_psnr" in scores:
+            parts = ", ".join(f"{part} {value:.1f}" for part, value in scores.get("back_parts", {}).items())
+            print(f"{name:>8}: back view {scores['back_psnr']:.2f} dB (SSIM {scores['back_ssim']:.3f}, silhouette "
+                  f"IoU {scores['back_iou']:.3f}); colour error ΔE00 {parts}")
+    return _end_evaluation(results, target, "subjects", "subject", args.sheet,
+                           "front | truth | refined | network | mirror")
+
+
+def _cmd_eval_holes(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.evaluation.holes import evaluate_holes
+
+    body = load_body(args.body, args.smplx_dir)
+    results = evaluate_holes(args.photos, body, _model_dir(args), args.preset, args.sizes, args.views, args.sheet,
+                             progress=_counter("photos"))
+    target = write_report(args.output, "eval-holes", results)
+    for size, scores in results["summary_worst_photo"].items():
+        print(f"{size:>5}²: holes inside the body {100 * scores['body_mean']:.2f} % (worst view "
+              f"{100 * scores['body_worst']:.2f} %), pinholes in the avatar's outline "
+              f"{100 * scores['alpha_mean']:.2f} % (worst view {100 * scores['alpha_worst']:.2f} %), worst photo")
+    return _end_evaluation(results, target, "photos", "photo", args.sheet, "photo | front | left | back | right")
+
+
+def _end_evaluation(results: dict, target: Path, rows: str, name: str, sheet: str | None, columns: str) -> int:
+    """Report an evaluation's failures, where its contact sheet and report went; exit 1 if nothing was scored."""
+    for failure in results["failed"]:
+        print(f"  failed: {failure[name]}: {failure['error']}", file=sys.stderr)
+    if sheet and results[rows]:
+        print(f"Wrote {sheet} ({columns})")
+    print(f"Wrote {target}")
+    return 0 if results[rows] else 1
 
 
 def _cmd_export_onnx(args: argparse.Namespace) -> int:
@@ -574,6 +630,15 @@ def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reconstruction_options(parser: argparse.ArgumentParser, output: str) -> None:
+    """The options of a command that reconstructs photos: network, preset, body model, JSON report."""
+    parser.add_argument("--model", help="network folder (default: the bundled network)")
+    parser.add_argument("--preset", choices=_PRESETS, default="balanced", help="fit, Gaussians and refinement")
+    parser.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
+    parser.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    parser.add_argument("-o", "--output", default=output, help="JSON report path")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avatarium",
@@ -621,7 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     fit.add_argument("--box", type=_parse_box, help="x0,y0,x1,y1: use only this part of the photo (one person "
                      "of a group photo)")
-    fit.add_argument("--fov", type=float, default=50.0, help="assumed field of view across the longer side, degrees")
+    fit.add_argument("--fov", type=float, default=10.0, help="assumed field of view across the longer side, "
+                     "degrees (default 10: a long lens; the fit is least wrong from other sides with it)")
     fit.add_argument("--fit-focal", action="store_true", help="also fit the focal length")
     fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
     fit.add_argument("--grabcut", action="store_true", help="sharpen the person mask to the photo's edges (GrabCut)")
@@ -631,8 +697,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("folder", help="dataset folder (created; layout in core/train/dataset.py and the README)")
     synth.add_argument("--train", type=int, default=800, help="training people (default 800)")
     synth.add_argument("--heldout", type=int, default=30, help="held-out people, never used for training")
-    synth.add_argument("--size", type=int, default=128, help="photo size in pixels (square)")
+    synth.add_argument("--size", type=int, default=256, help="photo size in pixels (square)")
     synth.add_argument("--points", type=int, default=6000, help="query points per person")
+    synth.add_argument("--query", help="the query-point layout: a model folder or query.npz (default: the shipped "
+                       "network's, so it can be scored and fine-tuned on the data), or 'fresh' to compute a new one")
     synth.add_argument("--seed", type=int, default=0, help="dataset seed")
     synth.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     synth.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
@@ -663,19 +731,35 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.set_defaults(func=_cmd_eval_synthetic)
     refine = eval_sub.add_parser("refine", help="held-out synthetic people: avatars with and without refinement "
                                  "against the photo (and the body-update loop) from novel views")
-    refine.add_argument("--model", help="network folder (default: the bundled network)")
     refine.add_argument("--fit", choices=["true", "fitted"], default="true",
                         help="true: the ground-truth body and camera; fitted: detect and fit like a photo")
     refine.add_argument("--count", type=int, default=10, help="held-out people")
     refine.add_argument("--size", type=int, default=384, help="photo size, pixels")
     refine.add_argument("--views", type=int, default=8, help="cameras around each person")
     refine.add_argument("--seed", type=int, default=0, help="the dataset seed the network was trained with")
-    refine.add_argument("--preset", choices=_PRESETS, default="balanced", help="Gaussians, fit and refinement")
     refine.add_argument("--rounds", type=int, default=2, help="rounds of the body-update loop (--fit fitted)")
-    refine.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
-    refine.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
-    refine.add_argument("-o", "--output", default="eval-refine.json", help="JSON report path")
+    _add_reconstruction_options(refine, "eval-refine.json")
     refine.set_defaults(func=_cmd_eval_refine)
+
+    real = eval_sub.add_parser("real", help="real people seen front and back: the avatar of the front photo from "
+                               "the hidden views vs the truth, next to the mirrored front photo")
+    real.add_argument("folder", help="benchmark folder (NAME_front.png + NAME_back.png pairs, optional "
+                      "*_label.png; or PaMIR turntables with mv_renders/meta/cam_data.mat)")
+    real.add_argument("--limit", type=int, help="only the first N subjects (by name)")
+    real.add_argument("--sheet", help="also write a contact sheet image (.png): front | truth | refined | network | "
+                      "mirror, a row per hidden view")
+    _add_reconstruction_options(real, "eval-real.json")
+    real.set_defaults(func=_cmd_eval_real)
+
+    holes = eval_sub.add_parser("holes", help="is the avatar solid at every zoom: share of its silhouette where "
+                                "the background shows through, 8 views at 256², 512² and 1024²")
+    holes.add_argument("photos", nargs="+", help="photos to reconstruct (group photos: the most prominent person)")
+    holes.add_argument("--sizes", type=_counts(16), default=[256, 512, 1024],
+                       help="comma-separated image sizes (default 256,512,1024)")
+    holes.add_argument("--views", type=int, default=8, help="views around each avatar")
+    holes.add_argument("--sheet", help="also write a contact sheet image (.png): photo | front | left | back | right")
+    _add_reconstruction_options(holes, "eval-holes.json")
+    holes.set_defaults(func=_cmd_eval_holes)
 
     onnx = sub.add_parser("export-onnx", help="export a trained network to ONNX (runs with onnxruntime)")
     onnx.add_argument("model", help="network folder (model.safetensors, checkpoint.json, query.npz)")

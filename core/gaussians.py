@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from core.rotations import quat_to_rotmat
+from core.rotations import quat_multiply, quat_to_rotmat, rotmat_to_quat
 
 SH_C0 = 0.28209479177387814
 _SH_C1 = 0.4886025119029199
@@ -206,6 +206,15 @@ class GaussianCloud:
             self.sh, (0, 0, 0, k - self.sh.shape[1])
         )
         return GaussianCloud(self.means, self.quats, self.log_scales, self.opacity_logits, sh)
+
+    def transformed(self, scale: float, rotation: torch.Tensor, translation: torch.Tensor) -> GaussianCloud:
+        """The cloud moved by the similarity x ↦ ``scale`` · ``rotation`` [3, 3] x + ``translation`` [3]
+        (column vectors): means moved, orientations turned, sizes scaled; colours as they are (the
+        SH are not rotated: exact for degree 0)."""
+        R = rotation.to(self.means)
+        turn = rotmat_to_quat(R[None])[0].expand_as(self.quats)
+        return GaussianCloud(scale * self.means @ R.T + translation.to(self.means), quat_multiply(turn, self.quats),
+                             self.log_scales + math.log(scale), self.opacity_logits, self.sh)
 
     # ---------------------------------------------------------------- activations
     def scales(self) -> torch.Tensor:

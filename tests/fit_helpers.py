@@ -24,3 +24,17 @@ def exact_observation(body, person) -> PersonObservation:
     ys, xs = np.nonzero(mask > 0.5)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     return PersonObservation(mask=mask, keypoints=mediapipe, box=box, half_body=False, mask_source="alpha")
+
+
+def true_frame(observation: PersonObservation, person):
+    """The person crop of a synthetic ``person``'s photo with its true camera (the fit then works in the
+    truth's world frame, so fits compare with the truth without alignment)."""
+    import dataclasses
+
+    from core.camera import frame_person
+
+    frame = frame_person(person.rgb, observation.mask, observation.box)
+    K_crop = np.array([[person.K[0, 0] * frame.scale, 0.0, (person.K[0, 2] - frame.offset[0]) * frame.scale],
+                       [0.0, person.K[1, 1] * frame.scale, (person.K[1, 2] - frame.offset[1]) * frame.scale],
+                       [0.0, 0.0, 1.0]])
+    return dataclasses.replace(frame, K=K_crop, K_photo=np.asarray(person.K, np.float64))

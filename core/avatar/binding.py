@@ -166,6 +166,14 @@ def surface_points(body: BodyModel, vertices: torch.Tensor, triangles: torch.Ten
     return (barycentric[..., None] * corners).sum(1), triangle_frames(corners)
 
 
+def surface_parts(body: BodyModel, triangles: torch.Tensor, barycentric: torch.Tensor) -> torch.Tensor:
+    """Body part [N] (:mod:`core.body.parts`) of points given by triangle [N] and barycentric [N, 3]:
+    their nearest corner's."""
+    from core.body.parts import vertex_parts
+
+    return vertex_parts(body)[body.faces[triangles, barycentric.argmax(1)]]
+
+
 #: σ of a flat surface disc in point spacings (tangent, bitangent, normal).
 DISC = (0.6, 0.6, 0.1)
 #: Largest |log-multiplier| of a disc's σ that the network may apply.
@@ -194,9 +202,10 @@ def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed
     of independent draws, which leaves no clusters and gaps: splat renders close without holes."""
     g = torch.Generator().manual_seed(seed)
     corners = vertices[faces]
-    areas = torch.linalg.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).norm(dim=1)
+    wide = corners.double()  # float64 areas: last-bit differences of the vertices between machines move fewer samples
+    areas = torch.linalg.cross(wide[:, 1] - wide[:, 0], wide[:, 2] - wide[:, 0]).norm(dim=1)
     if stratified:
-        cumulative = torch.cumsum(areas.double(), 0)
+        cumulative = torch.cumsum(areas, 0)
         positions = (torch.arange(count, dtype=torch.float64) + torch.rand(1, generator=g, dtype=torch.float64)) \
             * (cumulative[-1] / count)
         triangles = torch.searchsorted(cumulative, positions).clamp_max(len(faces) - 1)

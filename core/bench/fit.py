@@ -38,8 +38,9 @@ def _frame(photo, observation):
 def fit_photo(body, detector, photo) -> dict:
     """Detect and fit one photo, then refit after pinning the left wrist 5 % of the person's height
     higher (what the fit editor does); times and quality figures."""
-    from core.fit.fit_body import Constraints, fit_body
+    from core.fit.fit_body import Constraints, fit_body, standing, torso_lean_deg
     from core.fit.overlay import posed_body, project_points
+    from core.fit.targets import make_targets
 
     start = time.perf_counter()
     observation = detector.observe(photo)
@@ -54,7 +55,8 @@ def fit_photo(body, detector, photo) -> dict:
     fit_body(body, observation, frame, constraints=Constraints(pins=pin), init=fit)
     return {"detection_s": detected - start, "fit_s": fitted - detected, "refit_s": time.perf_counter() - refit_start,
             "silhouette_iou": fit.silhouette_iou, "clothed_iou": fit.clothed_iou, "quality": fit.quality,
-            "mean_residual_px": fit.mean_residual,
+            "mean_residual_px": fit.mean_residual, "torso_lean_deg": torso_lean_deg(body, fit),
+            "standing": standing(make_targets(observation, frame, 64)),
             "half_body": observation.half_body, "size": list(photo.size)}
 
 

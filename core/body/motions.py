@@ -56,10 +56,19 @@ def _relaxed_arms(pose: torch.Tensor, swing_left: torch.Tensor, swing_right: tor
     pose[:, _J["right_elbow"], 1] = 0.25 + 0.15 * swing_right.clamp_min(0)
 
 
+#: Curl (radians) of each finger joint of a relaxed hand, about the joint's z axis (the T-pose palm faces down).
+_FINGER_CURL = 0.35
+
+
 def relaxed_pose() -> torch.Tensor:
-    """A standing pose [55, 3]: arms hanging at the sides, elbows bent a little (fitting's prior mean)."""
+    """A standing pose [55, 3]: arms hanging at the sides, elbows bent a little, fingers loosely curled
+    (fitting's prior mean: a photo's hands are seldom splayed flat)."""
     pose = zero_pose(1)
     _relaxed_arms(pose, torch.zeros(1), torch.zeros(1))
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        for finger in ("index", "middle", "ring", "pinky"):
+            for joint in (1, 2, 3):
+                pose[:, _J[f"{side}_{finger}{joint}"], 2] = sign * _FINGER_CURL
     return pose[0]
 
 

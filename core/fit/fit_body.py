@@ -18,6 +18,18 @@ relaxed standing pose, a penalty outside the joint limits (:data:`core.body.join
 and an L2 pull of the shape towards its default (through a sigmoid onto the slider range). User
 constraints add pinned 2D points (large weight) and locked joints (never optimised). The fit is
 deterministic: fixed initialisation, fixed iteration counts, no randomness.
+
+Depth is what one photo does not show, and a body that explains the keypoints by leaning towards
+the camera looks wrong from every other side. So gravity is a prior: the torso (pelvis → neck)
+and, for a person whose 2D legs stand under the hips, each leg (hip → ankle; without it a standing
+person's legs come out mid-stride from the side) are pulled upright in the world (their direction's
+forward share squared), and the camera may pitch (a rotation about its x axis, ``pitch`` > 0
+looking down, with a pull towards level). (Pulling the arms into the image plane as well made
+scanned people in A-pose match from behind slightly better and real photos of raised, bent arms
+much worse: clothed IoU 0.89 → 0.82 on one; it is not done.)
+One photo barely shows a camera's pitch (a 15° tilt changes the image by a keystone of a few
+per cent), so the person stays upright in the world and the pitch moves only when the keypoints
+ask for it.
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ from core.camera import PersonFrame
 from core.detect.person import PersonObservation
 from core.fit.clothing import ClothingOptions, clothed_vertices, fit_clothing, offset_directions
 from core.fit.linear_shape import LinearShape
-from core.fit.result import BodyFit
+from core.fit.result import CAMERA_VIEWMAT, BodyFit
 from core.fit.silhouette import SilhouetteTarget
 from core.fit.targets import FitTargets, make_targets
 from core.metrics import mask_iou
@@ -83,6 +95,10 @@ class FitOptions:
     side_weight: float = 1.0  # weight of the side views' silhouettes in a refit (per view, averaged)
     hand_weight: float = 0.5
     pin_weight: float = 20.0
+    upright_weight: float = 2.0  # standing: torso and legs upright, per squared forward share of their direction
+    leaning_weight: float = 0.3  # the same for the torso of a person not standing (sitting, bending, half body)
+    pitch_prior: float = 0.2  # per radian² of camera pitch
+    optimise_pitch: bool = True  # the camera may look up or down
     clothing: ClothingOptions | None = ClothingOptions()  # the clothing layer (None: none; needs the silhouette)
 
 
@@ -155,10 +171,27 @@ class _Problem:
         self.pin_joints = [(JOINT_INDEX[n], crop(p)) for n, p in constraints.pins.items() if n not in _K]
         self.locked = {JOINT_INDEX[n] for n in constraints.locked}
         self.prior_mean = relaxed_pose()
+        self.standing = standing(targets)
         lo = torch.tensor([p.minimum for p in body.shape_parameters])
         hi = torch.tensor([p.maximum for p in body.shape_parameters])
         self.shape_range = lo, hi
         self.linear: LinearShape | None = None
+
+    def scale_variables(self, values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The optimised variables from the fit's values (root in metres, pitch in radians): the root's
+        depth in units of its starting depth / 2 m and the pitch in crop pixels, so one Adam step moves
+        the image about as much whatever the lens (a long lens puts the body ten times farther away)."""
+        self.root_unit = torch.tensor([1.0, 1.0, max(1.0, float(-values["root"][2]) / 2.0)])
+        self.pitch_unit = 1.0 / float(self.f0[1])
+        return {**values, "root": values["root"] / self.root_unit, "pitch": values["pitch"] / self.pitch_unit}
+
+    def root(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The pelvis translation [3] (metres) of the optimised variables."""
+        return params["root"] * self.root_unit
+
+    def pitch(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The camera's pitch (radians) of the optimised variables."""
+        return params["pitch"] * self.pitch_unit
 
     def relinearise(self, params: dict[str, torch.Tensor]) -> None:
         """Linearise the body's shape state around the current shape (unless it already is)."""
@@ -175,11 +208,31 @@ class _Problem:
         u = ((torch.as_tensor(shape, dtype=torch.float32) - lo) / (hi - lo)).clamp(1e-4, 1 - 1e-4)
         return torch.log(u / (1 - u))
 
-    def project(self, points: torch.Tensor, log_focal: torch.Tensor) -> torch.Tensor:
-        """Crop pixels [..., 2] of world points [..., 3] (camera at the origin looking down −Z)."""
-        depth = (-points[..., 2]).clamp_min(1e-3)
-        xy = torch.stack([points[..., 0], -points[..., 1]], -1) / depth[..., None]
+    def project(self, points: torch.Tensor, log_focal: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
+        """Crop pixels [..., 2] of world points [..., 3] (camera at the origin looking down −Z, tilted
+        down by ``pitch`` radians)."""
+        cos, sin = torch.cos(pitch), torch.sin(pitch)
+        y = cos * points[..., 1] - sin * points[..., 2]
+        depth = (-(sin * points[..., 1] + cos * points[..., 2])).clamp_min(1e-3)
+        xy = torch.stack([points[..., 0], -y], -1) / depth[..., None]
         return self.f0 * torch.exp(log_focal) * xy + self.c
+
+    def gravity(self, joints: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
+        """The upright and camera-pitch priors (see the module docstring) of posed ``joints`` [55, 3]."""
+        o = self.options
+
+        def forward(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # squared forward (z) share of a → b
+            direction = b - a
+            return direction[2].square() / direction.square().sum().clamp_min(1e-8)
+
+        def joint(name: str) -> torch.Tensor:
+            return joints[JOINT_INDEX[name]]
+
+        upright = o.leaning_weight * forward(joints[0], joint("neck"))
+        if self.standing:  # the torso and each leg
+            upright = o.upright_weight * (forward(joints[0], joint("neck")) + 0.5 * (
+                forward(joint("left_hip"), joint("left_ankle")) + forward(joint("right_hip"), joint("right_ankle"))))
+        return upright + o.pitch_prior * pitch.square()
 
     def losses(self, params: dict[str, torch.Tensor], stage: _Stage) -> dict[str, torch.Tensor]:
         """Every weighted term of the objective for ``stage``."""
@@ -188,11 +241,11 @@ class _Problem:
         state = self.linear.state(shape) if stage.shape else self.linear.state(shape.detach())
         small = not stage.silhouette
         ids = self.keypoint_ids if small else self.all_ids
-        out = self.body.posed(state, params["pose"][None], params["root"][None], vertex_ids=ids)
+        out = self.body.posed(state, params["pose"][None], self.root(params)[None], vertex_ids=ids)
         vertices = out.vertices[0]
         rows, weights = self.keypoint_rows_small if small else self.keypoint_rows
         keypoints = (vertices[rows] * weights[..., None]).sum(1)
-        uv = self.project(keypoints, params["log_focal"])
+        uv = self.project(keypoints, params["log_focal"], self.pitch(params))
         weight = self.weights if stage.keypoints is None else _select(self.weights, stage.keypoints)
         r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
         terms = {"keypoints": (weight * r2 / (r2 + o.sigma ** 2)).sum() / weight.sum().clamp_min(1e-6)}
@@ -202,13 +255,15 @@ class _Problem:
         terms["pose_prior"] = o.pose_prior * (_PRIOR_WEIGHT[free, None] * deviation).sum()
         terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
         terms["shape_prior"] = o.shape_prior * params["shape"].square().sum()
+        terms["gravity"] = self.gravity(out.joints[0], self.pitch(params))
         pins = [uv[row] - target for row, target in self.pin_keypoints]
-        pins += [self.project(out.joints[0, joint], params["log_focal"]) - target for joint, target in self.pin_joints]
+        pins += [self.project(out.joints[0, joint], params["log_focal"], self.pitch(params)) - target
+                 for joint, target in self.pin_joints]
         if pins:
             terms["pins"] = o.pin_weight * (torch.stack(pins) / t.size).square().sum(-1).mean()
         if stage.silhouette:
             scale = t.silhouette.width / t.size
-            points = self.project(vertices[self.silhouette_rows], params["log_focal"]) * scale
+            points = self.project(vertices[self.silhouette_rows], params["log_focal"], self.pitch(params)) * scale
             outside, cover = t.silhouette.loss(points, o.cover_sigma)
             terms["silhouette"] = o.silhouette_weight * (outside + cover)
             if self.side_views:
@@ -216,7 +271,7 @@ class _Problem:
                     sum(target.loss(_project(vertices[self.silhouette_rows], viewmat, K), o.cover_sigma))
                     for viewmat, K, target in self.side_views) / len(self.side_views)
         if stage.hands and t.has_hands:
-            hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"])
+            hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"], self.pitch(params))
             r2 = ((hand_uv - t.hand_points) / t.size).square().sum(-1)
             terms["hands"] = o.hand_weight * (r2 / (r2 + (0.3 * o.sigma) ** 2)).mean()
         return terms
@@ -226,6 +281,46 @@ def _project(points: torch.Tensor, viewmat: torch.Tensor, K: torch.Tensor) -> to
     """Pixels [N, 2] of world points [N, 3] through an OpenCV camera (``viewmat`` [4, 4], ``K`` [3, 3])."""
     camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
     return camera[:, :2] / camera[:, 2:].clamp_min(1e-3) @ K[:2, :2].T + K[:2, 2]
+
+
+def standing(targets: FitTargets) -> bool:
+    """Whether the 2D keypoints show a person standing: hips and ankles seen, each ankle below its hip
+    within 35° of straight down, at least as far from it as the shoulders are from the hips."""
+    seen, points = targets.confidence > 0, targets.keypoints
+    names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ankle", "right_ankle")
+    if not all(bool(seen[_K[n]]) for n in names):
+        return False
+    torso = float(((points[_K["left_shoulder"]] + points[_K["right_shoulder"]]) / 2
+                   - (points[_K["left_hip"]] + points[_K["right_hip"]]) / 2).norm())
+    for side in ("left", "right"):
+        leg = points[_K[f"{side}_ankle"]] - points[_K[f"{side}_hip"]]
+        length = float(leg.norm())
+        if length < torso or float(leg[1]) < np.cos(np.radians(35.0)) * length:  # image y points down
+            return False
+    return True
+
+
+def torso_lean_deg(body: BodyModel, fit: BodyFit) -> float:
+    """Angle (degrees) between the fitted torso (pelvis → neck, posed, world) and the vertical."""
+    from core.fit.overlay import posed_body
+
+    joints = posed_body(body, fit).joints[0].numpy()
+    axis = joints[JOINT_INDEX["neck"]] - joints[0]
+    return float(np.degrees(np.arccos(np.clip(axis[1] / max(np.linalg.norm(axis), 1e-9), -1.0, 1.0))))
+
+
+def camera_pitch(viewmat: np.ndarray) -> float:
+    """The downward pitch (radians) of a fit camera ``viewmat`` (:func:`pitched_viewmat`'s inverse)."""
+    rotation = np.diag([1.0, -1.0, -1.0]) @ viewmat[:3, :3]
+    return float(np.arctan2(rotation[2, 1], rotation[1, 1]))
+
+
+def pitched_viewmat(pitch: float) -> np.ndarray:
+    """World-to-camera [4, 4] of the fit camera at the origin looking down −Z, tilted down by ``pitch`` radians."""
+    cos, sin = np.cos(pitch), np.sin(pitch)
+    turn = np.eye(4)
+    turn[1:3, 1:3] = [[cos, -sin], [sin, cos]]
+    return CAMERA_VIEWMAT @ turn
 
 
 def _select(weights: torch.Tensor, rows: list[int]) -> torch.Tensor:
@@ -250,7 +345,7 @@ def _initial_params(problem: _Problem, init: BodyFit | None) -> dict[str, torch.
         f_ratio = float(init.K[0, 0] * problem.frame.scale / t.K[0, 0])
         return {"pose": torch.tensor(init.pose), "root": torch.tensor(init.root),
                 "shape": problem.shape_logits(torch.tensor(init.shape)),
-                "log_focal": torch.tensor(float(np.log(f_ratio)))}
+                "log_focal": torch.tensor(float(np.log(f_ratio))), "pitch": torch.tensor(camera_pitch(init.viewmat))}
     conf, kp = t.confidence, t.keypoints
     seen = lambda *names: all(conf[_K[n]] > 0 for n in names)  # noqa: E731
     if not seen("left_shoulder", "right_shoulder"):
@@ -276,7 +371,7 @@ def _initial_params(problem: _Problem, init: BodyFit | None) -> dict[str, torch.
     xy = (anchor_2d - problem.c) / problem.f0 * depth
     world = torch.tensor([float(xy[0]), -float(xy[1]), -depth])
     return {"pose": pose, "root": world - anchor_3d, "shape": torch.zeros(len(body.shape_parameters)),
-            "log_focal": torch.tensor(0.0)}
+            "log_focal": torch.tensor(0.0), "pitch": torch.tensor(0.0)}
 
 
 def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[int], side_views: bool
@@ -315,7 +410,8 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
         raise FitError("Fewer than four body keypoints were found, too few to fit a body. Use a photo where "
                        "the person is larger and facing the camera.")
     problem = _Problem(body, targets, frame, options, constraints, side_views)
-    params = {k: v.clone().float().requires_grad_(True) for k, v in _initial_params(problem, init).items()}
+    params = {k: v.clone().float().requires_grad_(True)
+              for k, v in problem.scale_variables(_initial_params(problem, init)).items()}
     problem.relinearise(params)
     stages = _stages(options, targets, init is not None, problem.locked, bool(side_views))
     clothing = options.clothing if options.silhouette else None
@@ -330,6 +426,8 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
             groups.append({"params": [params["shape"]], "lr": options.learning_rate * 2})
         if options.optimise_focal and stage.name != "torso":
             groups.append({"params": [params["log_focal"]], "lr": options.learning_rate * 0.3})
+        if options.optimise_pitch and stage.name != "hands":
+            groups.append({"params": [params["pitch"]], "lr": options.learning_rate * 10})  # crop pixels
         optimiser = torch.optim.Adam(groups)
         for step in range(stage.iterations):
             if stage.shape and step % _RELINEARISE == 0:
@@ -346,7 +444,7 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
             done += 1
     with torch.no_grad():
         shape = problem.shape_value(params["shape"])
-        out = body.forward(shape[None], params["pose"][None], params["root"][None])
+        out = body.forward(shape[None], params["pose"][None], problem.root(params)[None])
     layer = None
     if clothing is not None:
         directions = offset_directions(body, shape, out)
@@ -354,9 +452,9 @@ def fit_body(body: BodyModel, observation: PersonObservation, frame: PersonFrame
             offsets = init.clothing  # a refit keeps the clothing layer, which moves with the body
         else:
             scale = targets.silhouette.width / targets.size
-            log_focal = params["log_focal"].detach()
+            log_focal, pitch = params["log_focal"].detach(), problem.pitch(params).detach()
             offsets = fit_clothing(out.vertices[0], directions, body.faces,
-                                   lambda points: problem.project(points, log_focal) * scale, targets.silhouette,
+                                   lambda points: problem.project(points, log_focal, pitch) * scale, targets.silhouette,
                                    clothing, within(progress, cancel, done / total, 1.0), cancel)
         layer = (offsets, clothed_vertices(out.vertices[0], directions, offsets))
     report(progress, 1.0, "Body fitted", cancel)
@@ -373,7 +471,8 @@ def _result(problem: _Problem, observation: PersonObservation, frame: PersonFram
     body, t = problem.body, problem.targets
     with torch.no_grad():
         focal_scale = float(torch.exp(params["log_focal"]))
-        uv = problem.project(body.keypoints(out.vertices)[0], params["log_focal"]).double().numpy()
+        keypoints = body.keypoints(out.vertices)[0]
+        uv = problem.project(keypoints, params["log_focal"], problem.pitch(params)).double().numpy()
     residuals = {}
     seen = t.confidence.numpy() > 0
     for i, name in enumerate(KEYPOINT_NAMES):
@@ -386,7 +485,8 @@ def _result(problem: _Problem, observation: PersonObservation, frame: PersonFram
                         [0.0, K[1, 1] / frame.scale, K[1, 2] / frame.scale + frame.offset[1]], [0.0, 0.0, 1.0]])
     height, width = observation.mask.shape
     fit = BodyFit(body_model=body.name, shape=shape.numpy(), pose=params["pose"].detach().numpy(),
-                  root=params["root"].detach().numpy(), K=K_photo, image_size=(width, height),
+                  root=problem.root(params).detach().numpy(), K=K_photo, image_size=(width, height),
+                  viewmat=pitched_viewmat(float(problem.pitch(params).detach())),
                   keypoint_residuals=residuals, pins=dict(constraints.pins), locked=tuple(constraints.locked),
                   seconds=seconds, clothing=None if layer is None else layer[0])
     fit.silhouette_iou = mask_iou(body_mask(fit, out.vertices[0].numpy(), body.faces.numpy()), observation.mask)

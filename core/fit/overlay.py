@@ -11,6 +11,7 @@ import torch
 
 from core.body.joints import KEYPOINT_NAMES, PARENTS
 from core.body.model import BodyModel, BodyOutput
+from core.camera import mesh_mask, project
 from core.detect.person import PersonObservation
 from core.fit.clothing import clothed_vertices, offset_directions
 from core.fit.result import BodyFit
@@ -21,23 +22,12 @@ _SKELETON_JOINTS = 22  # pelvis … right_wrist: the body's own bones (fingers a
 
 def project_points(fit: BodyFit, points: np.ndarray) -> np.ndarray:
     """Photo pixels [..., 2] of world points [..., 3] seen by ``fit``'s camera."""
-    points = np.asarray(points, dtype=np.float64)
-    camera = points @ fit.viewmat[:3, :3].T + fit.viewmat[:3, 3]
-    depth = np.maximum(camera[..., 2:3], 1e-6)
-    return (camera[..., :2] / depth) @ fit.K[:2, :2].T + fit.K[:2, 2]
+    return project(points, fit.viewmat, fit.K)
 
 
 def body_mask(fit: BodyFit, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Boolean [H, W] silhouette of the posed mesh (``vertices`` [V, 3] world, ``faces`` [F, 3]) in the photo."""
-    import cv2
-
-    width, height = fit.image_size
-    mask = np.zeros((height, width), np.uint8)
-    pixels = project_points(fit, vertices)
-    triangles = np.round(pixels[faces] * 16).astype(np.int32)  # 4 bits of sub-pixel precision
-    for triangle in triangles:  # one call per triangle: fillPoly's even-odd rule would cut overlaps out
-        cv2.fillConvexPoly(mask, triangle, 1, lineType=cv2.LINE_8, shift=4)
-    return mask.astype(bool)
+    return mesh_mask(vertices, faces, fit.viewmat, fit.K, fit.image_size)
 
 
 def posed_body(body: BodyModel, fit: BodyFit) -> BodyOutput:

@@ -5,6 +5,7 @@ surface; each takes the colour, outward offset, shape and opacity of its nearest
 the T-pose): the network's scale multipliers and surface-frame rotation reshape a flat disc of
 σ = 0.6 sample spacings in the surface and 0.1 across it (the render losses train them on the same
 disc at the training points' spacing, see :mod:`core.train.render_loss`; :func:`core.avatar.binding.reshape_discs`).
+Neither the network nor the refinement may thin the surface into pinholes (:func:`solid_floor`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,28 @@ from core.recon.model import Prediction
 from core.train.dataset import QueryPoints
 
 _LAYOUTS: weakref.WeakKeyDictionary[QueryPoints, dict] = weakref.WeakKeyDictionary()
+#: Least opacity of an avatar's Gaussian: the surface stays solid from every side.
+MIN_OPACITY = 0.9
+#: Least in-plane σ of an avatar's Gaussian, in sample spacings (a disc of the network's is 0.6): a
+#: posed body stretches its surface (shoulders of a raised arm), which 0.6 leaves full of pinholes.
+SOLID_DISC = 0.75
+
+
+def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
+    """Mean distance (metres) between ``count`` stratified samples of the T-pose body of ``shape`` [S]."""
+    canonical, _ = canonical_body(body, shape)
+    return math.sqrt(float(mesh_area(canonical, body.faces)) / count)
+
+
+def solid_floor(log_scales: torch.Tensor, opacity_logits: torch.Tensor, spacing: float
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``log_scales`` [N, 3] and ``opacity_logits`` [N] raised where needed so Gaussians ``spacing``
+    metres apart close the surface at any zoom: both in-plane σ of a disc (axes 0 and 1) at least
+    :data:`SOLID_DISC` spacings (neighbours overlap: no pinholes however large the
+    image), opacity at least :data:`MIN_OPACITY`. The thin axis is left alone."""
+    floor = math.log(SOLID_DISC * spacing)
+    raised = torch.cat([log_scales[:, :2].clamp_min(floor), log_scales[:, 2:]], 1)
+    return raised, opacity_logits.clamp_min(math.log(MIN_OPACITY / (1 - MIN_OPACITY)))
 
 
 def surface_layout(body: BodyModel, query: QueryPoints, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -55,7 +78,6 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
     fit's clothing layer (``clothing`` [V] metres, :mod:`core.fit.clothing`) each Gaussian stands off
     the body by the larger of the network's offset and the layer's offset where it sits."""
     triangles, barycentric, nearest = surface_layout(body, query, count)
-    canonical, _ = canonical_body(body, shape)
     with torch.no_grad():
         rest = body.rest(torch.tensor(shape)[None]).vertices[0]
     points, frames = surface_points(body, rest, triangles, barycentric)
@@ -65,10 +87,10 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
         layer = (check_layer(clothing, body.num_vertices)[body.faces[triangles]] * barycentric).sum(1)
         offset = torch.maximum(offset, layer)
     means = points + offset[:, None] * frames[..., 2]
-    spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / count)
+    spacing = sample_spacing(body, shape, count)
     quats, log_scales = reshape_discs(*surface_discs(frames, spacing), prediction.log_scale[0, nearest].float(),
                                       prediction.rotation[0, nearest].float())
+    log_scales, opacity_logits = solid_floor(log_scales, prediction.opacity_logit[0, nearest].float(), spacing)
     cloud = GaussianCloud(means=means.contiguous(), quats=quats.contiguous(), log_scales=log_scales.contiguous(),
-                          opacity_logits=prediction.opacity_logit[0, nearest].float().contiguous(),
-                          sh=rgb_to_sh0(colour)[:, None, :])
+                          opacity_logits=opacity_logits.contiguous(), sh=rgb_to_sh0(colour)[:, None, :])
     return Avatar(cloud, bind_to_triangles(triangles, barycentric, body), body.name, np.asarray(shape, np.float32))

@@ -6,6 +6,8 @@ around the person (novel views; the one at 180° is the back view) and compared 
 truth painted the same way: PSNR and SSIM inside the true silhouette. Methods: ``network`` (the
 trained checkpoint), ``baseline`` (the photo's colour where seen, the mirror point's where that is
 seen, else the mean seen colour — no learning), ``untrained`` (the same network, random weights).
+A dataset made at another photo size than the network's is resampled to it, so networks of
+different input sizes are scored on the same people.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.fit.result import CAMERA_VIEWMAT
 from core.metrics import ssim
 from core.recon.infer import load_network
 from core.recon.views import SurfacePainter, orbit_cameras, psnr
-from core.train.dataset import load_split
+from core.train.dataset import DatasetError, load_split, same_layout
 from core.train.train import batch_tensors, build_model, mirror_baseline
 
 
@@ -31,9 +33,9 @@ def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLik
     """Per-person and mean scores of the three methods (see the module docstring)."""
     model, query, _ = load_network(model_dir)
     _, data_query, arrays = load_split(data, "heldout")
-    if not torch.equal(data_query.triangles, query.triangles):
-        raise ValueError("the dataset's query points differ from the model's: evaluate on a dataset made with the "
-                         "same body model and point count")
+    if not same_layout(data_query, query):
+        raise DatasetError(f"{data} was made with other query points than the network in {model_dir}; make a "
+                           f"dataset for it with `avatarium synth NEW_FOLDER --query {model_dir}`")
     torch.manual_seed(0)
     untrained = build_model(model.config, query).train(False)
     count = len(arrays["image"]) if limit is None else min(limit, len(arrays["image"]))
@@ -41,8 +43,9 @@ def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLik
     rows = []
     for i in range(count):
         batch = batch_tensors(arrays, np.array([i]))
+        inputs = network_inputs(batch, model.config.image_size)
         with torch.no_grad():
-            trained, random = model(**_inputs(batch)), untrained(**_inputs(batch))
+            trained, random = model(**inputs), untrained(**inputs)
         methods = {"network": (trained.colour[0], trained.offset[0]),
                    "baseline": (mirror_baseline(batch, query)[0], None),
                    "untrained": (random.colour[0], random.offset[0])}
@@ -79,5 +82,14 @@ def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLik
     return {"people": rows, "summary": summary, "views": views}
 
 
-def _inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: batch[k] for k in ("image", "mask", "canonical", "uv", "visible", "facing")}
+def network_inputs(batch: dict[str, torch.Tensor], size: int) -> dict[str, torch.Tensor]:
+    """The network's inputs from a dataset ``batch``, the photo resampled to the network's ``size``²
+    (pixel coordinates ``uv`` scaled with it) when the dataset was made at another size."""
+    inputs = {k: batch[k] for k in ("image", "mask", "canonical", "uv", "visible", "facing")}
+    made = inputs["image"].shape[-1]
+    if made != size:
+        for key in ("image", "mask"):
+            inputs[key] = torch.nn.functional.interpolate(inputs[key], size=(size, size), mode="bilinear",
+                                                          antialias=True, align_corners=False)
+        inputs["uv"] = inputs["uv"] * (size / made)
+    return inputs

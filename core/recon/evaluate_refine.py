@@ -34,7 +34,6 @@ from core.gaussians import GaussianCloud
 from core.io.images import Photo
 from core.metrics import mask_iou, similarity_transform, ssim
 from core.recon.views import orbit_cameras, psnr
-from core.rotations import quat_to_rotmat, rotmat_to_quat
 
 FitMode = Literal["true", "fitted"]
 
@@ -51,11 +50,8 @@ def aligned_gaussians(avatar: Avatar, body: BodyModel, fit: BodyFit, vertices: n
     true posed ``vertices`` [V, 3] (one photo cannot tell size from distance, nor the exact depth)."""
     posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
     fitted = posed_body(body, fit).vertices[0].numpy()
-    scale, rotation, translation = similarity_transform(fitted, vertices)
-    R = torch.tensor(rotation, dtype=torch.float32)
-    quats = rotmat_to_quat(R.T @ quat_to_rotmat(posed.quats))
-    return GaussianCloud(scale * posed.means @ R + torch.tensor(translation, dtype=torch.float32), quats,
-                         posed.log_scales + float(np.log(scale)), posed.opacity_logits, posed.sh)
+    scale, rotation, translation = similarity_transform(fitted, vertices)  # row vectors: x @ rotation
+    return posed.transformed(scale, torch.tensor(rotation.T), torch.tensor(translation))
 
 
 def _scores(cloud: GaussianCloud, cameras: torch.Tensor, K: torch.Tensor, size: int, truth: torch.Tensor,

@@ -12,7 +12,8 @@ every person) the token is built from
 
 Farthest-point anchor tokens (the mean of their points' tokens) and the photo's 8×8 image tokens
 go through a transformer; each point reads back its three nearest anchors (inverse-distance
-weights) and decodes colour (sigmoid RGB, the unlit albedo), an outward offset (metres, ±5 cm),
+weights) and decodes colour (sigmoid RGB, the unlit albedo), an outward offset (metres, up to
+``max_offset`` either way),
 and the Gaussian's shape relative to a flat surface disc: log-multipliers of the disc's standard
 deviations (tangent, bitangent, normal), a rotation (wxyz) in the point's surface frame and an
 opacity logit. Those three are learned only through the render losses (:mod:`core.train.render_loss`).
@@ -30,7 +31,6 @@ import torch
 from torch import nn
 
 NUM_PARTS = 16
-MAX_OFFSET = 0.05  # metres
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class ModelConfig:
     layers: int = 3
     fourier: int = 6  # frequencies per axis
     part_dim: int = 16
+    max_offset: float = 0.05  # metres: the largest outward offset the network can predict
 
     def __post_init__(self) -> None:
         """Refuse sizes a network cannot have (or that would not fit in memory), with the field named."""
@@ -55,6 +56,9 @@ class ModelConfig:
             raise ValueError(f"channels must list 4 CNN stage widths, got {len(self.channels)}")
         for width in self.channels:
             _check_int("channels", width, 1, 1024)
+        if not isinstance(self.max_offset, (int, float)) or isinstance(self.max_offset, bool) \
+                or not 0.0 < self.max_offset <= 0.5:
+            raise ValueError(f"max_offset must be a number of metres in (0, 0.5], got {self.max_offset!r}")
         if self.image_size % 16 or self.dim % self.heads:
             raise ValueError("image_size must be a multiple of 16 and dim a multiple of heads")
 
@@ -174,7 +178,7 @@ class ReconstructionNet(nn.Module):
         read = (fused[:, neighbours] * weights[..., None]).sum(2)  # [B, p, dim]
         out = self.decoder(torch.cat([tokens, read], -1))
         rotation = nn.functional.normalize(out[..., 7:11] + torch.tensor([1.0, 0, 0, 0], device=out.device), dim=-1)
-        return Prediction(colour=torch.sigmoid(out[..., :3]), offset=MAX_OFFSET * torch.tanh(out[..., 3]),
+        return Prediction(colour=torch.sigmoid(out[..., :3]), offset=self.config.max_offset * torch.tanh(out[..., 3]),
                           log_scale=out[..., 4:7], rotation=rotation, opacity_logit=out[..., 11] + 3.0)
 
     def parameter_count(self) -> int:

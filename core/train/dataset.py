@@ -5,9 +5,12 @@ Layout of a dataset folder (all arrays NumPy ``.npz`` without pickles, written a
     manifest.json            {"format": "avatarium-synthetic", "version": 2, "body_model": "anny",
                               "size": S, "points": P, "seed": s, "splits": {"train": n, "heldout": m},
                               "shard_size": k}
-    query.npz                the query points shared by every subject (see QueryPoints)
+    query.npz                the query points shared by every subject (see QueryPoints): a model's
+                             layout (by default the shipped network's), so that the model can be
+                             scored and fine-tuned on it; layouts are data, never recomputed to match
     train-0000.npz …         k subjects per shard, arrays stacked on the first axis:
     heldout-0000.npz …         image [k, S, S, 3] uint8 (the input photo), mask [k, S, S] uint8,
+                               (a detector-like mask: the outline grown or shrunk and softened),
                                K [k, 3, 3], shape [k, 6], pose [k, 55, 3], root [k, 3] (world frame,
                                camera at the origin looking down −Z), canonical [k, P, 3] (T-pose
                                positions of the query points, metres), frame [k, P, 3, 3] float16
@@ -33,11 +36,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.avatar.binding import sample_surface
+from core.avatar.binding import sample_surface, surface_parts
 from core.body.model import BodyModel
-from core.body.parts import vertex_parts
 from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import atomic_path, write_bytes_atomic
+from core.recon.hidden_side import partner_positions
 from core.train.garments import dress
 from core.train.synthetic import canonical_body, render_person, surface_points
 
@@ -81,6 +84,30 @@ class QueryPoints:
             raise DatasetError(f"{path} is not a query-point file ({exc})") from None
 
 
+def check_layout(query: QueryPoints, body: BodyModel) -> None:
+    """DatasetError unless ``query`` lies on ``body``'s mesh (its triangles exist, barycentrics sum to 1)."""
+    if len(query.triangles) == 0 or int(query.triangles.max()) >= len(body.faces) or int(query.triangles.min()) < 0:
+        raise DatasetError(f"the query points lie on a mesh of another size than the {body.name} body's "
+                           f"({len(body.faces)} triangles); use a layout made for this body")
+    if not torch.allclose(query.barycentric.sum(1), torch.ones(len(query.barycentric)), atol=1e-4):
+        raise DatasetError("the query points' barycentric coordinates do not sum to 1: not a query-point layout")
+
+
+def same_layout(a: QueryPoints, b: QueryPoints) -> bool:
+    """Whether two query-point layouts are the same points (a network's weights are tied to its layout)."""
+    return all(torch.equal(getattr(a, k), getattr(b, k)) for k in ("triangles", "barycentric", "anchors"))
+
+
+def load_layout(source: str | os.PathLike[str]) -> QueryPoints:
+    """The query points of a model or dataset folder (its ``query.npz``) or of a ``query.npz`` file."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / "query.npz"
+    if not path.is_file():
+        raise DatasetError(f"{source} is neither a query.npz file nor a folder holding one")
+    return QueryPoints.load(path)
+
+
 def farthest_points(points: torch.Tensor, count: int) -> torch.Tensor:
     """Indices [count] of a farthest-point subset of ``points`` [N, 3] (starting from index 0)."""
     chosen = torch.zeros(count, dtype=torch.int64)
@@ -97,16 +124,13 @@ def query_points(body: BodyModel, count: int = 6000, anchors: int = 384, seed: i
     canonical, _ = canonical_body(body, body.default_shape()[0].numpy())
     _, triangles, barycentric = sample_surface(canonical, body.faces, count, seed=seed, stratified=True)
     positions, _ = surface_points(body, canonical, triangles, barycentric)
-    parts = vertex_parts(body)[body.faces[triangles, barycentric.argmax(1)]]
+    parts = surface_parts(body, triangles, barycentric)
 
     def nearest(targets: torch.Tensor) -> torch.Tensor:
         return torch.cat([torch.cdist(chunk, positions).argmin(1) for chunk in targets.split(1024)])
 
     mirror = nearest(positions * torch.tensor([-1.0, 1.0, 1.0]))
-    centre = torch.zeros(16).index_add_(0, parts, positions[:, 2]) / torch.bincount(parts, minlength=16).clamp_min(1)
-    flipped = positions.clone()
-    flipped[:, 2] = 2 * centre[parts] - positions[:, 2]
-    opposite = nearest(flipped)
+    opposite = nearest(partner_positions(positions, parts))
     anchor_ids = farthest_points(positions, anchors)
     distance, neighbours = torch.cdist(positions, positions[anchor_ids]).topk(3, dim=1, largest=False)
     inverse = 1.0 / (distance + 1e-3)
@@ -114,42 +138,70 @@ def query_points(body: BodyModel, count: int = 6000, anchors: int = 384, seed: i
                        inverse / inverse.sum(1, True))
 
 
-def make_subject(body: BodyModel, query: QueryPoints, rng: np.random.Generator, size: int = 128,
+def _pixels(points: torch.Tensor, K: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixels [N, 2] and depths [N] (metres) of world points [N, 3] seen by the fitting camera
+    (:data:`core.fit.result.CAMERA_VIEWMAT`) with intrinsics ``K`` [3, 3]."""
+    camera = points.double() * torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    depth = camera[:, 2].clamp_min(1e-6)
+    uv = camera[:, :2] / depth[:, None] * torch.tensor(np.diag(K)[:2]) + torch.tensor(K[:2, 2])
+    return uv.float(), depth.float()
+
+
+def jittered_mask(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
+    """A person mask [H, W] uint8 as a detector would give it for the true ``alpha`` [H, W]: the
+    outline grown or shrunk by up to 1.5 % of the image and softened."""
+    from scipy import ndimage
+
+    reach = int(round(rng.uniform(-0.015, 0.015) * alpha.shape[0]))
+    mask = alpha > 0.5
+    if reach > 0:
+        mask = ndimage.binary_dilation(mask, iterations=reach)
+    elif reach < 0:
+        mask = ndimage.binary_erosion(mask, iterations=-reach)
+    soft = ndimage.gaussian_filter(mask.astype(np.float32), rng.uniform(0.3, 1.5) * alpha.shape[0] / 256)
+    return (np.clip(soft, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def make_subject(body: BodyModel, query: QueryPoints, rng: np.random.Generator, size: int = 256,
                  splats: int = 20000) -> dict[str, np.ndarray]:
-    """One synthetic person: the rendered photo and the ground truth at the query points."""
+    """One synthetic person: the rendered photo, a detector-like mask and the ground truth at the query points."""
+    from core.recon.infer import visible_points
     person = render_person(body, rng, size=size, splats=splats)
     canonical, joints = canonical_body(body, person.shape)
     rest_points, rest_frames = surface_points(body, canonical, query.triangles, query.barycentric)
     albedo, offset = dress(person.outfit, rest_points.numpy(), rest_frames[..., 2].numpy(), query.parts.numpy(),
                            joints.numpy())
-    posed, frames = surface_points(body, torch.tensor(person.vertices), query.triangles, query.barycentric)
-    camera = posed.numpy() * np.array([1.0, -1.0, -1.0])  # CAMERA_VIEWMAT
-    depth = np.maximum(camera[:, 2], 1e-6)
-    uv = camera[:, :2] / depth[:, None] * np.diag(person.K)[:2] + person.K[:2, 2]
-    px = np.clip(uv.astype(int), 0, size - 1)
-    rendered = person.depth[px[:, 1], px[:, 0]]
-    inside = (uv >= 0).all(1) & (uv < size).all(1)
-    visible = inside & (rendered > 0) & (depth <= rendered + 0.03)
+    vertices = torch.tensor(person.vertices)
+    posed, frames = surface_points(body, vertices, query.triangles, query.barycentric)
+    uv, depth = _pixels(posed, person.K)
+    # seen as the pipeline decides it at run time: a z-buffer of the bare body (clothes do not hide it)
+    _, triangles, barycentric = sample_surface(canonical, body.faces, 30000, seed=1, stratified=True)
+    dense_uv, dense_depth = _pixels(surface_points(body, vertices, triangles, barycentric)[0], person.K)
+    visible = visible_points(uv, depth, dense_uv, dense_depth, size).numpy()
     to_camera = -posed.numpy() / np.linalg.norm(posed.numpy(), axis=1, keepdims=True)
     facing = (frames[..., 2].numpy() * to_camera).sum(1)
     return {
-        "image": person.rgb, "mask": (np.clip(person.mask, 0, 1) * 255 + 0.5).astype(np.uint8),
+        "image": person.rgb, "mask": jittered_mask(rng, person.mask),
         "K": person.K.astype(np.float32), "shape": person.shape, "pose": person.pose, "root": person.root,
         "canonical": rest_points.numpy().astype(np.float32),
-        "frame": rest_frames.numpy().astype(np.float16), "uv": uv.astype(np.float32),
+        "frame": rest_frames.numpy().astype(np.float16), "uv": uv.numpy(),
         "visible": visible.astype(np.uint8), "facing": facing.astype(np.float16),
         "albedo": (albedo * 255 + 0.5).astype(np.uint8), "offset": offset.astype(np.float16),
     }
 
 
-def generate(folder: str | os.PathLike[str], body: BodyModel, train: int, heldout: int, size: int = 128,
+def generate(folder: str | os.PathLike[str], body: BodyModel, train: int, heldout: int, size: int = 256,
              points: int = 6000, seed: int = 0, shard_size: int = 100,
-             progress: Callable[[int, int], None] | None = None) -> Path:
-    """Write a dataset (layout in the module docstring) of ``train`` + ``heldout`` subjects."""
+             progress: Callable[[int, int], None] | None = None, query: QueryPoints | None = None) -> Path:
+    """Write a dataset (layout in the module docstring) of ``train`` + ``heldout`` subjects at the
+    query points ``query`` (a model's layout; None: a fresh layout of ``points`` points)."""
     folder = Path(folder)
+    if query is None:
+        query = query_points(body, points)
+    check_layout(query, body)
     folder.mkdir(parents=True, exist_ok=True)
-    query = query_points(body, points)
     query.save(folder / "query.npz")
+    points = len(query.triangles)
     done, total = 0, train + heldout
     for split, count in (("train", train), ("heldout", heldout)):
         for shard, start in enumerate(range(0, count, shard_size)):

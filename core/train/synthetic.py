@@ -2,11 +2,16 @@
 
 Used by the fitting benchmark and the network's training data. Everything is deterministic given
 the seed. Outfits come from :mod:`core.train.garments` (colour and outward offset per canonical
-surface point); the posed surface is splatted with flat Gaussians, lit by a random directional
-light with ambient light, over a random gradient background with noise.
+surface point); the posed surface is splatted with flat Gaussians and lit as photos are
+(:mod:`core.train.photo_look`): a key light that casts shadows (a shadow map rendered from the
+light), ambient light darkened where the body encloses itself (ambient occlusion), a tinted light
+colour; then composited over a procedural background (studio, room, street clutter) and degraded
+like a photo (blur, sensor noise, JPEG).
 
 Camera: the fitting convention (:data:`core.fit.result.CAMERA_VIEWMAT`), at the origin looking down
-world −Z; the person stands about ``distance`` metres away, ``K`` from a random field of view.
+world −Z, ``K`` from a random field of view (20–60°). The person is framed as the pipeline frames a
+detected person (:func:`core.camera.frame_person`: the box's centre, a margin of 5–20 % of its
+longer side), so training photos look like the network's inputs at run time.
 """
 
 from __future__ import annotations
@@ -17,12 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, sample_surface, surface_points
+from core.avatar.binding import mesh_area, sample_surface, surface_parts, surface_points
 from core.body.joints import JOINT_INDEX, clamp_to_limits
 from core.body.model import BodyModel, canonical_body
 from core.body.motions import BUILTIN_MOTIONS, builtin_motion
-from core.body.parts import vertex_parts
-from core.camera import intrinsics_from_fov
 from core.fit.result import CAMERA_VIEWMAT
 from core.rotations import rotmat_to_quat
 from core.train.garments import Outfit, dress, random_outfit
@@ -97,56 +100,72 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
                   geometry: bool = True) -> SyntheticPerson:
     """A random person (or the given ``shape``/``pose``/``outfit``) rendered into a ``size``² photo.
     ``geometry=False`` keeps every garment on the skin (colours only)."""
+    from core.train.photo_look import ambient_occlusion, background, degrade, random_lighting, shadowed
+
     shape = random_shape(rng, body) if shape is None else shape
     pose = random_pose(rng) if pose is None else pose
     outfit = random_outfit(rng) if outfit is None else outfit
-    fov = float(rng.uniform(40.0, 60.0))
+    fov = math.radians(float(rng.uniform(20.0, 60.0)))  # the photo's, before the crop: sets the perspective
     canonical, canonical_joints = canonical_body(body, shape)
     with torch.no_grad():
         posed = body.forward(torch.tensor(shape)[None], torch.tensor(pose)[None])
     vertices, joints = posed.vertices[0], posed.joints[0]
-    # place the body so it fills 65–85 % of the image height, off-centre by up to 8 %
+    # stand the body where it fills 40–60 % of such a photo's height, then crop the photo to its box
     lo, hi = vertices.min(0).values, vertices.max(0).values
-    K = intrinsics_from_fov(fov, size, size)
-    fill = float(rng.uniform(0.65, 0.85))
-    distance = float(K[1, 1]) * float(hi[1] - lo[1]) / (fill * size)
+    height = float(hi[1] - lo[1])
     centre = (lo + hi) / 2
-    shift = torch.tensor([rng.uniform(-0.08, 0.08), rng.uniform(-0.05, 0.05)], dtype=torch.float32)
-    offset = torch.tensor([float(shift[0]) * distance - float(centre[0]), float(shift[1]) * distance - float(centre[1]),
-                           -distance - float(centre[2])])
+    offset = torch.tensor([-float(centre[0]), -float(centre[1]) + float(rng.uniform(-0.1, 0.1)) * height,
+                           -float(centre[2]) - height * float(rng.uniform(1.6, 2.6)) / (2 * math.tan(fov / 2))])
     vertices, joints = vertices + offset, joints + offset
     root = offset.numpy()  # the pelvis moves with the whole body
+    K = framing_intrinsics(vertices.numpy(), size, margin=float(rng.uniform(0.05, 0.2)),
+                           jitter=rng.uniform(-0.04, 0.04, 2))
 
     _, triangles, barycentric = sample_surface(canonical, body.faces, splats, seed=int(rng.integers(2**31)),
                                                stratified=True)
     rest_points, rest_frames = surface_points(body, canonical, triangles, barycentric)
-    parts = vertex_parts(body)[body.faces[triangles, barycentric.argmax(1)]]
+    parts = surface_parts(body, triangles, barycentric)
     albedo, lift = dress(outfit, rest_points.numpy(), rest_frames[..., 2].numpy(), parts.numpy(),
                          canonical_joints.numpy())
     means, frame = surface_points(body, vertices, triangles, barycentric)
     normal = frame[..., 2]
     if geometry:
         means = means + torch.tensor(lift)[:, None] * normal
-    albedo = torch.tensor(albedo) * torch.tensor(rng.uniform(0.95, 1.05, (splats, 1)), dtype=torch.float32)
-    light = torch.tensor([rng.uniform(-0.6, 0.6), rng.uniform(0.2, 0.9), 1.0], dtype=torch.float32)
-    light = light / light.norm()
-    # two-sided: where random sampling leaves a gap in the front layer, the back layer shows through
-    # lit alike instead of as a dark speck
-    shading = 0.45 + 0.6 * (normal @ light).abs()
+    albedo = torch.tensor(albedo) * torch.tensor(rng.uniform(0.96, 1.04, (splats, 1)), dtype=torch.float32)
     spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / splats)
     # in-plane σ of 0.6 spacings: dense enough to close the surface, small enough that the
     # rendered outline lies within about a millimetre of the mesh's
-    scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(splats, 3)
-    background = rng.uniform(0.3, 0.9, 3)
-    lit = LitSplats(means, rotmat_to_quat(frame), scales.contiguous(), (albedo * shading[:, None]).clamp(0, 1))
+    scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(splats, 3).contiguous()
+    quats = rotmat_to_quat(frame)
+    light = random_lighting(rng)
+    occlusion = ambient_occlusion(vertices.numpy(), body.faces.numpy())
+    ao = torch.tensor((occlusion[body.faces[triangles].numpy()] * barycentric.numpy()).sum(1), dtype=torch.float32)
+    sun = shadowed(means, quats, scales, torch.tensor(light.direction, dtype=torch.float32)) if light.shadows \
+        else torch.ones(splats)
+    direct = (normal @ torch.tensor(light.direction, dtype=torch.float32)).clamp_min(0) * sun
+    shading = light.ambient * ao[:, None] * torch.tensor(light.ambient_colour) \
+        + light.key * direct[:, None] * torch.tensor(light.key_colour)
+    lit = LitSplats(means, quats, scales, (albedo * shading).clamp(0, 1))
     image, alpha = lit.render(torch.tensor(CAMERA_VIEWMAT)[None], torch.tensor(K), size, size, torch.zeros(1, 3),
                               "RGB+ED")
     depth = image[0, ..., 3].numpy()
-    gradient = np.linspace(0.85, 1.1, size, dtype=np.float32)[:, None, None] * background.astype(np.float32)
-    rgb = image[0, ..., :3].numpy() + (1 - alpha[0].numpy()) * gradient
-    rgb = rgb + rng.normal(0.0, 0.012, rgb.shape).astype(np.float32)
+    rgb = image[0, ..., :3].numpy() + (1 - alpha[0].numpy()) * background(rng, size)
     return SyntheticPerson(
-        rgb=(np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8), mask=alpha[0, ..., 0].numpy(), K=K,
-        viewmat=CAMERA_VIEWMAT.copy(), shape=np.asarray(shape, np.float32), pose=np.asarray(pose, np.float32),
-        root=root.astype(np.float32), joints=joints.numpy(), vertices=vertices.numpy(), outfit=outfit,
-        depth=depth, splats=lit)
+        rgb=degrade(rng, rgb), mask=alpha[0, ..., 0].numpy(), K=K, viewmat=CAMERA_VIEWMAT.copy(),
+        shape=np.asarray(shape, np.float32), pose=np.asarray(pose, np.float32), root=root.astype(np.float32),
+        joints=joints.numpy(), vertices=vertices.numpy(), outfit=outfit, depth=depth, splats=lit)
+
+
+def framing_intrinsics(vertices: np.ndarray, size: int, margin: float, jitter: np.ndarray) -> np.ndarray:
+    """K [3, 3] of a ``size``² crop of a camera at the origin looking down −Z that shows the box of
+    ``vertices`` [V, 3] (world) as
+    :func:`core.camera.frame_person` frames a person: centred, ``margin`` of the box's longer side
+    on every edge, moved by ``jitter`` [2] (fractions of the image) as a detector's box would be."""
+    camera = vertices * np.array([1.0, -1.0, -1.0])  # CAMERA_VIEWMAT
+    xy = camera[:, :2] / np.maximum(camera[:, 2:], 1e-6)
+    lo, hi = xy.min(0), xy.max(0)
+    side = float(max(hi - lo)) * (1 + 2 * margin)
+    focal = size / side
+    centre = (lo + hi) / 2 + jitter * side
+    return np.array([[focal, 0.0, size / 2 - focal * centre[0]], [0.0, focal, size / 2 - focal * centre[1]],
+                     [0.0, 0.0, 1.0]])

@@ -31,7 +31,7 @@ import torch
 
 from core.io.atomic import atomic_path, write_bytes_atomic
 from core.recon.model import ModelConfig, Prediction, ReconstructionNet, sample_image
-from core.train.dataset import QueryPoints, load_split
+from core.train.dataset import QueryPoints, load_split, same_layout
 from core.train.render_loss import RenderLossConfig, render_terms
 
 
@@ -209,9 +209,9 @@ def _start_from(model: ReconstructionNet, folder: Path, query: QueryPoints) -> N
         theirs = QueryPoints.load(folder / "query.npz")
     except (OSError, ValueError) as exc:
         raise TrainingError(f"cannot start from {folder}: {exc}") from None
-    if any(not torch.equal(getattr(theirs, k), getattr(query, k)) for k in ("triangles", "barycentric", "anchors")):
-        raise TrainingError(f"{folder} was trained on other query points than this dataset's; "
-                            "start from scratch or use its dataset")
+    if not same_layout(theirs, query):
+        raise TrainingError(f"{folder} was trained on other query points than this dataset's; make a dataset for "
+                            f"it with `avatarium synth NEW_FOLDER --query {folder}`, or start from scratch")
     load_weights(model, folder / "model.safetensors")
 
 

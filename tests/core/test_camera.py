@@ -106,6 +106,8 @@ def test_frame_person_crop_and_cameras():
     in_crop = (frame.K @ world.T).T
     assert np.allclose(frame.to_crop(in_photo[:, :2] / in_photo[:, 2:]), in_crop[:, :2] / in_crop[:, 2:])
     # focal length from the assumed field of view across the longer side
-    assert frame.K_photo[0, 0] == pytest.approx(0.5 * width / np.tan(np.radians(25)))
+    from core.camera import ASSUMED_FOV_DEG
+
+    assert frame.K_photo[0, 0] == pytest.approx(0.5 * width / np.tan(np.radians(ASSUMED_FOV_DEG / 2)))
     with pytest.raises(ValueError, match="empty"):
         frame_person(rgb, mask, (10, 10, 10, 50))

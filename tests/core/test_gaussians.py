@@ -122,3 +122,17 @@ def test_view_dependent_colors():
     assert torch.allclose(colors, eval_sh(cloud.sh, dirs).clamp(0, 1))
     assert not torch.allclose(colors, cloud.colors(-eye))
     assert torch.equal(cloud.colors(), cloud.base_colors())
+
+
+def test_transformed_moves_turns_and_scales_like_the_covariance_says():
+    from core.rotations import axis_angle_to_rotmat
+
+    generator = torch.Generator().manual_seed(3)
+    cloud = GaussianCloud(torch.randn(50, 3, generator=generator), torch.randn(50, 4, generator=generator),
+                          torch.randn(50, 3, generator=generator) * 0.3, torch.randn(50, generator=generator),
+                          torch.rand(50, 1, 3, generator=generator))
+    R = axis_angle_to_rotmat(torch.tensor([0.4, -0.9, 0.2]))
+    moved = cloud.transformed(2.0, R, torch.tensor([1.0, 2.0, 3.0]))
+    torch.testing.assert_close(moved.means, 2.0 * cloud.means @ R.T + torch.tensor([1.0, 2.0, 3.0]))
+    torch.testing.assert_close(moved.covariances(), 4.0 * R @ cloud.covariances() @ R.T, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(moved.base_colors(), cloud.base_colors())

@@ -50,3 +50,30 @@ def test_ssim_is_one_for_equal_images_and_drops_with_noise():
     half = image.clone()
     half[:, 16:] = 0  # damage only outside the mask
     assert ssim(half, image, mask) > ssim(half, image)
+
+
+def test_ciede2000_matches_the_published_test_pairs():
+    from core.metrics import ciede2000
+
+    # Sharma, Wu & Dalal (2005), Table 1: pairs 1, 7, 17, 18, 19, 20, 25
+    pairs = [((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+             ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+             ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+             ((50.0, 2.5, 0.0), (61.0, -5.0, 29.0), 22.8977),
+             ((50.0, 2.5, 0.0), (56.0, -27.0, -3.0), 31.9030),
+             ((50.0, 2.5, 0.0), (58.0, 24.0, 15.0), 19.4535),
+             ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644)]
+    first, second, expected = (np.array([p[i] for p in pairs]) for i in range(3))
+    np.testing.assert_allclose(ciede2000(first, second), expected, atol=1e-4)
+    np.testing.assert_allclose(ciede2000(second, first), expected, atol=1e-4)  # symmetric
+    assert ciede2000(first, first).max() == 0.0
+
+
+def test_srgb_to_lab_reference_colours():
+    from core.metrics import srgb_to_lab
+
+    lab = srgb_to_lab(np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.5, 0.5, 0.5]]))
+    np.testing.assert_allclose(lab[0], [100.0, 0.0, 0.0], atol=0.01)
+    np.testing.assert_allclose(lab[1], [0.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(lab[2], [53.24, 80.09, 67.20], atol=0.02)  # sRGB red
+    np.testing.assert_allclose(lab[3], [53.39, 0.0, 0.0], atol=0.02)  # mid grey

@@ -3,9 +3,10 @@ import pytest
 import torch
 from plyfile import PlyData
 
+from core.avatar.binding import DISC
 from core.body.parts import PART_INDEX
 from core.io.ply import write_ply
-from core.recon.avatar_builder import build_avatar, surface_layout
+from core.recon.avatar_builder import MIN_OPACITY, SOLID_DISC, build_avatar, surface_layout
 from core.recon.model import Prediction
 from core.train.dataset import query_points
 
@@ -136,13 +137,35 @@ def test_avatar_takes_the_networks_gaussian_shapes(anny_body, query):
     base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
     count = len(query.triangles)
     quarter = torch.tensor([math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5)])  # 90° about the surface normal
+    wide = math.log(1.5)  # discs above the least size the avatar keeps (SOLID_DISC)
     shaped = Prediction(colour=plain.colour, offset=plain.offset,
-                        log_scale=torch.tensor([math.log(2.0), 0.0, 0.0]).expand(1, count, 3),
-                        rotation=quarter.expand(1, count, 4), opacity_logit=torch.full((1, count), 2.0))
+                        log_scale=torch.tensor([wide + math.log(2.0), wide, 0.0]).expand(1, count, 3),
+                        rotation=quarter.expand(1, count, 4), opacity_logit=torch.full((1, count), 3.0))
     cloud = build_avatar(anny_body, query, shape, shaped, count=3000).cloud
     torch.testing.assert_close(cloud.log_scales - base.log_scales,
-                               torch.tensor([math.log(2.0), 0.0, 0.0]).expand(3000, 3), atol=1e-5, rtol=0)
-    torch.testing.assert_close(cloud.opacity_logits, torch.full((3000,), 2.0))
+                               torch.tensor([wide + math.log(2.0), wide, 0.0]).expand(3000, 3) - math.log(
+                                   SOLID_DISC / DISC[0]) * torch.tensor([1.0, 1.0, 0.0]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(cloud.opacity_logits, torch.full((3000,), 3.0))
     before, after = quat_to_rotmat(base.quats), quat_to_rotmat(cloud.quats)
     torch.testing.assert_close(after[..., 2], before[..., 2], atol=1e-5, rtol=0)  # the normal stays
     torch.testing.assert_close(after[..., 0], before[..., 1], atol=1e-5, rtol=0)  # the tangent turns
+
+
+def test_the_network_cannot_thin_the_surface_into_pinholes(anny_body, query):
+    """Discs shrunk or faded by the network are held at the surface disc's size and 0.9 opacity, so
+    neighbours overlap at any zoom; the thin axis and what is above the floor are the network's."""
+    import math
+
+    shape = np.full(6, 0.5, np.float32)
+    plain = _prediction(query, lambda _: (0.5, 0.5, 0.5))
+    base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
+    count = len(query.triangles)
+    thin = Prediction(colour=plain.colour, offset=plain.offset,
+                      log_scale=torch.tensor([-1.0, 0.5, -1.0]).expand(1, count, 3),
+                      rotation=plain.rotation, opacity_logit=torch.full((1, count), -2.0))
+    cloud = build_avatar(anny_body, query, shape, thin, count=3000).cloud
+    above = 0.5 - math.log(SOLID_DISC / DISC[0])  # a network disc of 0.6 · e^0.5 spacings, above the floor
+    torch.testing.assert_close(cloud.log_scales - base.log_scales,
+                               torch.tensor([0.0, above, -1.0]).expand(3000, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(cloud.opacities(), torch.full((3000,), MIN_OPACITY))
+    torch.testing.assert_close(base.opacities(), torch.full((3000,), MIN_OPACITY))  # logit 0: 0.5, raised

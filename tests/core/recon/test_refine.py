@@ -38,7 +38,7 @@ def _front_error(anny_body, person, fit, candidate) -> float:
 def test_colour_refinement_copies_the_photo_onto_the_seen_side_only(anny_body):
     person, fit, observation, avatar = _setup(anny_body)
     refined = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=12, size=96, geometry=False,
-                            learning_rate=0.15)
+                            learning_rate=0.15, carry=False)
 
     assert _front_error(anny_body, person, fit, refined) < 0.7 * _front_error(anny_body, person, fit, avatar)
     changed = (refined.cloud.base_colors() - avatar.cloud.base_colors()).abs().sum(1) > 0.05
@@ -47,13 +47,88 @@ def test_colour_refinement_copies_the_photo_onto_the_seen_side_only(anny_body):
     assert torch.equal(refined.cloud.means, avatar.cloud.means)  # colours only
 
 
-def test_geometry_refinement_moves_seen_gaussians_within_bounds(anny_body):
+def test_the_hidden_side_takes_the_photos_corrections(anny_body):
+    """With ``carry`` the Gaussians the photo does not show move from the network's grey towards the
+    colours the photo gave the seen side of their body part; the seen ones are as without it."""
+    from core.avatar.binding import surface_parts
+    from core.body.parts import PART_INDEX
+
+    person, fit, observation, avatar = _setup(anny_body)
+    kept = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=8, size=96, geometry=False,
+                         carry=False).cloud.base_colors()
+    carried = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=8, size=96,
+                            geometry=False).cloud.base_colors()
+    grey = avatar.cloud.base_colors()
+    seen = (kept - grey).abs().sum(1) > 1e-6
+    assert torch.equal(carried[seen], kept[seen])
+    parts = surface_parts(anny_body, avatar.binding.triangles, avatar.binding.barycentric)
+    for part in ("chest", "hips", "left_thigh"):
+        where = parts == PART_INDEX[part]
+        photo = kept[seen & where].mean(0)
+        assert (carried[~seen & where].mean(0) - photo).norm() < 0.5 * (grey[~seen & where].mean(0) - photo).norm()
+
+
+def test_geometry_refinement_fits_the_outline_and_moves_within_bounds(anny_body):
+    from core.recon.refine import CARVED_LOGIT, input_view_scores
+
     person, fit, observation, avatar = _setup(anny_body)
     colour = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=12, size=96, geometry=False)
     refined = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=12, size=96, max_shift=0.04)
-    assert _front_error(anny_body, person, fit, refined) < _front_error(anny_body, person, fit, colour)
+    outline = input_view_scores(refined, anny_body, fit, person.rgb, observation, size=96)["iou"]
+    assert outline > input_view_scores(colour, anny_body, fit, person.rgb, observation, size=96)["iou"] + 0.02
+    assert _front_error(anny_body, person, fit, refined) < 1.05 * _front_error(anny_body, person, fit, colour)
     shift = (refined.cloud.means - avatar.cloud.means).abs()
     assert float(shift.norm(dim=1).max()) <= 0.04 * 2 ** 0.5 * 1.05  # two in-plane axes, skinning scale
     moved = shift.max(1).values > 1e-4
-    assert 0.1 < float(moved.float().mean()) < 0.9  # what the photo shows moved; the hidden side stayed
-    assert bool((refined.cloud.opacity_logits >= avatar.cloud.opacity_logits).all())  # never more transparent
+    assert 0.1 < float(moved.float().mean()) < 0.9  # the photo's side and outline moved; the hidden side stayed
+    kept = refined.cloud.opacity_logits > CARVED_LOGIT + 1e-6
+    assert bool((refined.cloud.opacity_logits[kept] >= avatar.cloud.opacity_logits[kept]).all())  # never fainter
+
+
+def test_hands_outside_the_photos_silhouette_are_carved_and_nothing_else(anny_body):
+    """Where the photo's mask shows no hand (and no foot), the hand's Gaussians turn transparent; the
+    foot's stay (a body part outside the mask means a misfit, and carving it would open a hole)."""
+    import dataclasses
+
+    from core.avatar.binding import surface_parts
+    from core.body.parts import PART_INDEX
+    from core.fit.overlay import project_points
+    from core.recon.refine import CARVED_LOGIT
+
+    person, fit, observation, avatar = _setup(anny_body)
+    posed = avatar.posed(anny_body, torch.tensor(fit.pose), torch.tensor(fit.root))
+    parts = surface_parts(anny_body, avatar.binding.triangles, avatar.binding.barycentric)
+    mask = observation.mask.copy()
+    for part in ("left_hand", "left_foot"):  # wipe them off the mask
+        pixels = project_points(fit, posed.means[parts == PART_INDEX[part]].numpy())
+        x0, y0 = np.floor(pixels.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(pixels.max(0)).astype(int) + 3
+        mask[max(y0, 0):y1, max(x0, 0):x1] = 0.0
+    wiped = dataclasses.replace(observation, mask=mask)
+    refined = refine_avatar(avatar, anny_body, fit, person.rgb, wiped, iterations=2, size=96)
+    carved = refined.cloud.opacity_logits <= CARVED_LOGIT + 1e-6
+    hand, foot = parts == PART_INDEX["left_hand"], parts == PART_INDEX["left_foot"]
+    assert carved[hand].float().mean() > 0.5 and not carved[foot].any() and not carved[~hand].any()
+    kept = refine_avatar(avatar, anny_body, fit, person.rgb, wiped, iterations=2, size=96, carve=None)
+    assert not (kept.cloud.opacity_logits <= CARVED_LOGIT + 1e-6).any()
+
+
+def test_what_lies_beyond_the_photos_edge_is_left_alone(anny_body):
+    """A half-body photo says nothing about the legs below its edge: refinement neither pulls them
+    into the photo's outline nor shrinks or carves them, as it would if the crop's padding were background."""
+    import dataclasses
+
+    from core.fit.overlay import project_points
+
+    person, fit, observation, avatar = _setup(anny_body)
+    half = 90  # rows kept: the photo ends at the hips
+    box = observation.box
+    cut = dataclasses.replace(observation, mask=observation.mask[:half], box=(box[0], box[1], box[2], half))
+    fit = dataclasses.replace(fit, image_size=(160, half))
+    refined = refine_avatar(avatar, anny_body, fit, np.ascontiguousarray(person.rgb[:half]), cut, iterations=6, size=96)
+    posed = avatar.posed(anny_body, torch.tensor(fit.pose), torch.tensor(fit.root))
+    below = torch.tensor(project_points(fit, posed.means.numpy())[:, 1] > half + 3)  # beyond the photo's edge
+    assert below.float().mean() > 0.2
+    torch.testing.assert_close(refined.cloud.means[below], avatar.cloud.means[below])
+    torch.testing.assert_close(refined.cloud.log_scales[below], avatar.cloud.log_scales[below])
+    torch.testing.assert_close(refined.cloud.opacity_logits[below], avatar.cloud.opacity_logits[below])

@@ -38,7 +38,8 @@ def test_subjects_are_deterministic_and_consistent(anny_body, query):
     assert 0.2 < a["visible"].mean() < 0.6  # about the front half is seen
     uv = a["uv"][a["visible"] > 0].astype(int)
     assert (a["mask"][uv[:, 1], uv[:, 0]] > 127).mean() > 0.95  # seen points land on the person
-    assert (a["facing"][a["visible"] > 0].astype(float) > -0.2).mean() > 0.95
+    # seen as at run time (a z-buffer of the bare body, 3 cm deep): the back of a hand counts as seen
+    assert (a["facing"][a["visible"] > 0].astype(float) > -0.2).mean() > 0.9
 
 
 def test_generate_and_load(tmp_path, anny_body):

@@ -33,3 +33,15 @@ def test_render_is_a_photo_with_consistent_ground_truth(anny_body):
     assert inside.mean() > 0.9  # the body's joints project onto the rendered body
     top = person.rgb[: 256 // 8].reshape(-1, 3).astype(float)
     assert top.std(0).max() > 1.0  # a noisy, shaded background, not a flat colour
+
+
+def test_people_are_framed_as_the_pipeline_frames_a_detected_person(anny_body):
+    for seed in range(4):
+        person = render_person(anny_body, np.random.default_rng(seed), size=128, splats=8000)
+        ys, xs = np.nonzero(person.mask > 0.5)
+        box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], float)
+        longer = max(box[2] - box[0], box[3] - box[1])
+        assert 0.55 * 128 < longer < 0.95 * 128  # a margin of 5–20 % of the box on each side
+        centre = (box[:2] + box[2:]) / 2
+        assert np.abs(centre - 64).max() < 0.1 * 128  # centred, up to a detector's jitter
+

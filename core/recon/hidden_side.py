@@ -1,0 +1,76 @@
+"""The hidden side follows the seen one: the photo's corrections carried to what it does not show.
+
+Refinement gives every Gaussian the photo shows the photo's colour; the rest keep the network's
+guess. Where the network is biased (a garment darker or lighter than it predicted, a colour cast of
+the photo's light) the hidden side would keep the bias and the avatar would change colour when it
+turns. So the change refinement made — photo minus network, a smooth field over the body — is
+carried to each hidden Gaussian from the seen Gaussians around its front/back partner (its
+position mirrored through the depth centre of its body part: the back of the chest takes the
+front's correction, the back of the head the face's), or, when no seen Gaussian lies there, from
+the seen Gaussians around itself. The network's own structure stays: hair on the back of the head,
+a print that is only on the front. The carried change is the per-channel median over the nearest
+seen Gaussians (about 8 cm around at an avatar's density), so a print smaller than that does not
+leak through; a larger one the network sees and predicts itself, which leaves little to correct.
+
+Positions are the avatar's rest pose (metres, Y up, the person facing +Z, limbs in the frontal plane).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+#: Seen Gaussians whose corrections are pooled (a random subset: the field is smooth).
+POOL = 4000
+#: Neighbours whose median correction a hidden Gaussian takes.
+NEIGHBOURS = 96
+#: Farthest (metres) a neighbour may be from the partner's position for the partner to count.
+REACH = 0.06
+
+
+def partner_positions(positions: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
+    """Front/back partners [N, 3] of rest-pose ``positions`` [N, 3] with body ``parts`` [N]: each
+    mirrored in depth (z) through its part's mean depth."""
+    count = int(parts.max()) + 1 if len(parts) else 0
+    centre = torch.zeros(count, dtype=positions.dtype).index_add_(0, parts, positions[:, 2]) \
+        / torch.bincount(parts, minlength=count).clamp_min(1)
+    mirrored = positions.clone()
+    mirrored[:, 2] = 2 * centre[parts] - positions[:, 2]
+    return mirrored
+
+
+def carry_changes(positions: torch.Tensor, parts: torch.Tensor, change: torch.Tensor, seen: torch.Tensor,
+                  seed: int = 0) -> torch.Tensor:
+    """``change`` [N, D] where ``seen`` [N] (bool); elsewhere the median change of the seen Gaussians
+    near the front/back partner (same part) or near the Gaussian itself (see the module docstring),
+    zero on a part the photo does not show at all. ``positions`` [N, 3] rest pose, ``parts`` [N]."""
+    from scipy.spatial import cKDTree
+
+    out = change.clone()
+    hidden = torch.nonzero(~seen).flatten()
+    seen_ids = torch.nonzero(seen).flatten()
+    out[hidden] = 0.0
+    if len(hidden) == 0 or len(seen_ids) == 0:
+        return out
+    generator = torch.Generator().manual_seed(seed)
+    pool = seen_ids[torch.randperm(len(seen_ids), generator=generator)[:POOL]]
+    pooled = change[pool].numpy()
+    pool_parts = parts[pool].numpy()
+    partners = partner_positions(positions, parts)[hidden].numpy()
+    own = positions[hidden].numpy()
+    hidden_parts = parts[hidden].numpy()
+    carried = np.zeros((len(hidden), change.shape[1]), np.float32)
+    for part in np.unique(hidden_parts):
+        rows = np.flatnonzero(hidden_parts == part)
+        members = np.flatnonzero(pool_parts == part)
+        if len(members) == 0:
+            continue
+        tree = cKDTree(positions[pool[members]].numpy())
+        k = min(NEIGHBOURS, len(members))
+        distance, index = tree.query(partners[rows], k=k)
+        _, near_own = tree.query(own[rows], k=k)
+        use_own = (distance.reshape(len(rows), -1)[:, 0] > REACH)[:, None]
+        index = np.where(use_own, near_own.reshape(len(rows), -1), index.reshape(len(rows), -1))
+        carried[rows] = np.median(pooled[members][index], axis=1)
+    out[hidden] = torch.from_numpy(carried).to(change.dtype)
+    return out

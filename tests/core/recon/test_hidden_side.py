@@ -1,0 +1,48 @@
+import torch
+
+from core.recon.hidden_side import carry_changes, partner_positions
+
+
+def _torso(count: int = 3000):
+    """Points on a 30 x 60 cm box-like torso (part 0) facing +Z, and a separate arm (part 1) never seen."""
+    generator = torch.Generator().manual_seed(0)
+    u = torch.rand(count, 2, generator=generator)
+    front = torch.rand(count, generator=generator) < 0.5
+    torso = torch.stack([0.3 * u[:, 0] - 0.15, 0.6 * u[:, 1], torch.where(front, 0.1, -0.1)], 1)
+    arm = torso[:300] * torch.tensor([0.2, 1.0, 0.5]) + torch.tensor([0.4, 0.0, 0.0])
+    positions = torch.cat([torso, arm])
+    parts = torch.cat([torch.zeros(count, dtype=torch.long), torch.ones(300, dtype=torch.long)])
+    seen = torch.cat([front, torch.zeros(300, dtype=torch.bool)])
+    return positions, parts, seen
+
+
+def test_partners_mirror_depth_through_each_parts_centre():
+    positions = torch.tensor([[0.0, 0.0, 0.1], [0.0, 0.0, -0.1], [1.0, 0.0, 0.5], [1.0, 0.0, 0.3]])
+    partners = partner_positions(positions, torch.tensor([0, 0, 1, 1]))
+    torch.testing.assert_close(partners[:, 2], torch.tensor([-0.1, 0.1, 0.3, 0.5]))
+    torch.testing.assert_close(partners[:, :2], positions[:, :2])
+
+
+def test_the_back_takes_the_fronts_correction_and_not_its_print():
+    positions, parts, seen = _torso()
+    correction = torch.zeros(len(parts), 3)
+    correction[seen] = torch.tensor([-0.5, -0.5, -0.45])  # the photo is navy where the network guessed grey
+    logo = seen & ((positions[:, :2] - torch.tensor([0.0, 0.4])).norm(dim=1) < 0.03)
+    correction[logo] = torch.tensor([0.4, 0.3, -0.6])  # with a small yellow print on the chest
+    carried = carry_changes(positions, parts, correction, seen)
+    back = ~seen & (parts == 0)
+    torch.testing.assert_close(carried[seen], correction[seen])  # what the photo shows stays
+    torch.testing.assert_close(carried[back], torch.tensor([-0.5, -0.5, -0.45]).expand(int(back.sum()), 3),
+                               atol=1e-6, rtol=0)  # navy all over the back: no ghost of the print
+    assert (carried[parts == 1] == 0).all()  # a part the photo never shows: as the network guessed
+
+
+def test_any_smooth_change_is_carried_a_shift_as_well_as_a_colour():
+    positions, parts, seen = _torso()
+    shift = torch.zeros(len(parts), 4)
+    shift[seen, 0] = 0.02 * torch.sign(positions[seen, 0])  # the front widened by 2 cm on each side
+    carried = carry_changes(positions, parts, shift, seen)
+    edge = ~seen & (parts == 0) & (positions[:, 0].abs() > 0.1)
+    torch.testing.assert_close(carried[edge, 0], 0.02 * torch.sign(positions[edge, 0]))  # so is the back
+    nothing_seen = carry_changes(positions, parts, shift, torch.zeros_like(seen))
+    assert (nothing_seen == 0).all()
