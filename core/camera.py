@@ -184,10 +184,11 @@ class PersonFrame:
 #: Field of view (degrees, across the photo's longer side) assumed for a photo whose camera is unknown:
 #: a long lens, nearly orthographic. One photo barely shows its focal length; a wide assumption makes
 #: the fit explain the outline with depth (feet and arms towards the camera, a leaning torso) that
-#: looks wrong from every other side. Scanned people seen from behind (``avatarium eval real``, 25
-#: views) were matched better the longer the lens: the avatar's back silhouette IoU 0.87 at 25°,
-#: 0.91 at 10°, 0.92 at 5° (0.71 at 50° for the bare body), while the side views peaked at 10°.
-ASSUMED_FOV_DEG = 10.0
+#: looks wrong from every other side, and any depth the fit gives the limbs distorts the outline seen
+#: from behind by perspective. Scanned people seen from behind (``avatarium eval real``, 25 views)
+#: were matched better the longer the lens: the avatar's back silhouette IoU 0.87 at 25°, 0.91 at
+#: 10°, 0.93 at 4° and 2°; their side views were matched best at 4° (IoU 0.79; 0.75 at 2°).
+ASSUMED_FOV_DEG = 4.0
 
 
 def frame_person(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], size: int = 512,

@@ -686,8 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     fit.add_argument("--box", type=_parse_box, help="x0,y0,x1,y1: use only this part of the photo (one person "
                      "of a group photo)")
-    fit.add_argument("--fov", type=float, default=10.0, help="assumed field of view across the longer side, "
-                     "degrees (default 10: a long lens; the fit is least wrong from other sides with it)")
+    fit.add_argument("--fov", type=float, default=4.0, help="assumed field of view across the longer side, "
+                     "degrees (default 4: a long lens; the fit is least wrong from other sides with it)")
     fit.add_argument("--fit-focal", action="store_true", help="also fit the focal length")
     fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
     fit.add_argument("--grabcut", action="store_true", help="sharpen the person mask to the photo's edges (GrabCut)")

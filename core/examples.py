@@ -102,8 +102,8 @@ def figure_cloud(num_splats: int = 12000, seed: int = 0) -> GaussianCloud:
     return GaussianCloud.concatenate(clouds)
 
 
-#: Seed of the bundled example photo (``resources/examples/person.png``): short dark hair, a grey
-#: long-sleeved top, dark patterned trousers, in a plain room.
+#: Seed of the bundled example photo (``resources/examples/person.png``): short dark hair, an olive
+#: coat to the thighs, jeans, in a room.
 EXAMPLE_PERSON_SEED = 103
 
 

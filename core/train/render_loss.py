@@ -43,7 +43,7 @@ class RenderLossConfig:
     mask_weight: float = 0.5
     asap_weight: float = 0.01
     acap_weight: float = 10.0  # per m² beyond the margin
-    margin: float = 0.03  # metres of offset allowed before the as-close-as-possible term
+    margin: float = 0.08  # metres of offset allowed before the as-close-as-possible term (coats, skirts, long hair)
     detail_weight: float = 2.0  # head and hand pixels
     people: int = 2  # rendered people per step (the first of the batch)
     views: int = 2  # random cameras per person

@@ -170,6 +170,11 @@ def test_real_photos_fit_keypoints_and_silhouette(anny_body, name):
     assert fit.silhouette_iou > 0.75, fit.silhouette_iou
     assert fit.clothed_iou >= 0.85, fit.clothed_iou
     assert np.median(fit.clothing) < 0.01 and fit.clothing.max() < 0.2  # thin where the body fits, ≤ 20 cm of coat
+    from core.fit.fit_body import standing, torso_lean_deg
+    from core.fit.targets import make_targets
+
+    if standing(make_targets(observation, _frame(observation, photo.rgb), 64)):
+        assert torso_lean_deg(anny_body, fit) < 5.0  # upright, from the side and from the front
 
 
 @needs_photos
