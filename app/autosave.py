@@ -1,5 +1,5 @@
 """Autosave: the document's unsaved work is written to a recovery folder a moment after each change
-(:mod:`core.io.session`), and removed once the work is saved or deliberately discarded. After a
+(:mod:`core.persist.session`), and removed once the work is saved or deliberately discarded. After a
 crash the next start finds it and offers to recover it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 
 from app.document import AvatarDocument
-from core.io.session import Session, clear_session, save_session
+from core.persist.session import Session, clear_session, save_session
 
 log = logging.getLogger("avatarium.autosave")
 
@@ -24,7 +24,7 @@ def default_recovery_folder() -> Path:
 def abandoned_sessions(root: Path) -> list[tuple[Path, dict]]:
     """Sessions under ``root`` whose process is gone, newest first: (folder, state). Damaged ones
     are removed (nothing in them can be recovered)."""
-    from core.io.session import SessionError, process_alive, session_state
+    from core.persist.session import SessionError, process_alive, session_state
 
     found = []
     for folder in sorted(Path(root).glob("session-*")):

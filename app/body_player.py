@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.viewport.gl_widget import SplatViewport
 from core.avatar.avatar import Avatar
 from core.avatar.body_splats import body_splats
-from core.avatar.skinning import bone_quaternions, skin_points
+from core.body.lbs import bone_quaternions, skin_points
 from core.body.model import BodyModel
-from core.io.motion import Motion
+from core.body.motion_files import Motion
 
 
 class BodyPlayer(QObject):

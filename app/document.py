@@ -168,7 +168,7 @@ class AvatarDocument(QObject):
     # ---------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
         """Write the avatar bundle to ``path`` (atomic); the document is then clean."""
-        from core.io.bundle import save_bundle
+        from core.persist.bundle import save_bundle
 
         if self.avatar is None:
             raise ValueError("there is no avatar to save yet")

@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
 
     def show_avatar(self, path: str | Path, motion: str | None = None) -> bool:
         """Open an avatar bundle (playing ``motion`` if given); on failure an error dialog, view unchanged."""
-        from core.io.bundle import BundleError, load_bundle
+        from core.persist.bundle import BundleError, load_bundle
 
         path = Path(path)
         try:
@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
 
     def set_motion(self, motion: str | None) -> bool:
         """Play a built-in clip or motion file on the avatar (None: the pose panel drives the view)."""
-        from core.io.motion import load_motion
+        from core.body.motions import load_motion
 
         if motion is None:
             self.timeline.set_motion(None)
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
                   avatar: Avatar | None = None, title: str | None = None) -> bool:
         """Body mode: the bare body model as splats (or ``avatar`` on it), animated by ``motion``."""
         from app.body_player import BodyPlayer
-        from core.io.motion import MotionError, load_motion
+        from core.body.motions import MotionError, load_motion
 
         try:
             body = self._body(body_name)
@@ -549,7 +549,7 @@ class MainWindow(QMainWindow):
         """Write export ``fmt`` (see :data:`app.export_menu.EXPORTS`) to ``path`` in the background; the
         videos and sequences play the timeline's motion (walk when none is chosen)."""
         from app.tasks import export_job
-        from core.io.motion import load_motion
+        from core.body.motions import load_motion
 
         if not self._can_export(fmt):
             return
@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         """Load the autosaved session in ``folder`` (avatar, fit, photo, pose, pins and locks; still
         unsaved, and autosaved from now on as this window's work)."""
         from app.autosave import remove_session
-        from core.io.session import SessionError, load_session
+        from core.persist.session import SessionError, load_session
 
         try:
             session = load_session(folder)

@@ -44,7 +44,7 @@ class Reconstructed:
 def shared_body_model(name: str, smplx_dir: str | None = None):
     """The body model ``name`` (SMPL-X from ``smplx_dir``), loaded once per process and shared by the
     GUI thread (posing, bundles) and the worker (pipelines): read-only once loaded."""
-    from core.body.model import load_body_model
+    from core.body.loading import load_body_model
 
     return load_body_model(name, smplx_dir)
 

@@ -11,6 +11,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+
+ArrayLike = np.ndarray | torch.Tensor
 
 
 def intrinsics_from_fov(fov_y_deg: float, width: int, height: int) -> np.ndarray:
@@ -40,12 +43,20 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray | tuple = (0.0, 
     return view
 
 
-def project(points: np.ndarray, viewmat: np.ndarray, K: np.ndarray) -> np.ndarray:
+def project(points: ArrayLike, viewmat: ArrayLike, K: ArrayLike, min_depth: float = 1e-6) -> ArrayLike:
     """Pixels [..., 2] of world points [..., 3] through the camera ``viewmat`` [4, 4] (world-to-camera,
-    OpenCV axes), ``K`` [3, 3]; points behind the camera are clamped to 1 µm in front of it."""
-    points = np.asarray(points, dtype=np.float64)
-    camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
-    depth = np.maximum(camera[..., 2:3], 1e-6)
+    OpenCV axes), ``K`` [3, 3]; points nearer than ``min_depth`` metres (or behind the camera) are
+    clamped to that depth. NumPy in, float64 NumPy out; torch in, torch out (differentiable, the
+    points' dtype and device)."""
+    if isinstance(points, torch.Tensor):
+        viewmat = torch.as_tensor(viewmat, dtype=points.dtype, device=points.device)
+        K = torch.as_tensor(K, dtype=points.dtype, device=points.device)
+        camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
+        depth = camera[..., 2:3].clamp_min(min_depth)
+    else:
+        points, viewmat, K = (np.asarray(a, dtype=np.float64) for a in (points, viewmat, K))
+        camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
+        depth = np.maximum(camera[..., 2:3], min_depth)
     return (camera[..., :2] / depth) @ K[:2, :2].T + K[:2, 2]
 
 

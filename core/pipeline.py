@@ -4,12 +4,12 @@ the photo, with progress and cancel.
 Stages and their share of the progress bar: detection (5 %), body fit (35 %), network (6 %), avatar
 (6 %), refinement against the photo (48 %; none in the ``fast`` preset). A preset with several
 ``body_rounds`` alternates refinement with body updates from the avatar's side views
-(:mod:`core.recon.fit_loop`) and returns the updated fit; none of the presets does: on real people
-seen from behind (``avatarium eval real``) the updates made the avatar worse from every side
-(back view 11.7 → 11.0 dB, silhouette IoU 0.85 → 0.83, input view 34.2 → 31.3 dB). The stages are also
-callable one by one (``observe``, ``fit``, ``avatar``): the app's fit editor refits and rebuilds.
-Every stage checks the cancel token; nothing is written here (exports are separate), so a cancelled job leaves nothing
-behind. Presets trade time for quality (see :data:`PRESETS`).
+(:meth:`Pipeline.refine`, pieces in :mod:`core.recon.fit_loop`) and returns the updated fit; none of
+the presets does: on real people seen from behind (``avatarium eval real``) the updates made the
+avatar worse from every side (back view 11.7 → 11.0 dB, silhouette IoU 0.85 → 0.83, input view
+34.2 → 31.3 dB). The stages are also callable one by one (``observe``, ``fit``, ``avatar``): the
+app's fit editor refits and rebuilds. Every stage checks the cancel token; nothing is written here
+(exports are separate), so a cancelled job leaves nothing behind. Presets trade time for quality (see :data:`PRESETS`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from core.fit.result import BodyFit
 from core.io.images import Photo
 from core.progress import CancelToken, Progress, report, within
 from core.recon.avatar_builder import build_avatar
+from core.recon.fit_loop import carry_refinement, side_views
 from core.recon.infer import Reconstructor
+from core.recon.refine import refine_avatar
 from core.render.rasterize import prepare_cpu_kernels
 
 
@@ -97,7 +99,7 @@ class Pipeline:
             init: BodyFit | None = None, progress: Progress | None = None, cancel: CancelToken | None = None,
             side_views: Sequence[SideView] = ()) -> BodyFit:
         """Fit the body to ``observation``; with ``init`` a short refit from it (the fit editor's Refit,
-        the body updates of :func:`core.recon.fit_loop.refine_with_body` with ``side_views``)."""
+        the body updates of :meth:`refine` with ``side_views``)."""
         frame = frame_person(photo.rgb, observation.mask, observation.box)
         return fit_body(self.body, observation, frame, self.preset.fit, constraints, init, progress, cancel, side_views)
 
@@ -107,9 +109,7 @@ class Pipeline:
         """The avatar of a fitted photo and its fit: network, Gaussians on the body, refinement (progress
         fractions: network 0–10 %, avatar 10–20 %, refinement 20–100 %). With ``update_body`` and a
         preset of several ``body_rounds`` the refinement alternates with body updates
-        (:func:`core.recon.fit_loop.refine_with_body`) and the fit returned is the updated one."""
-        from core.recon.fit_loop import refine_with_body
-
+        (:meth:`refine`) and the fit returned is the updated one."""
         timings = {} if timings is None else timings
         report(progress, 0.0, "Predicting the Gaussians", cancel)
         stage = time.perf_counter()
@@ -124,11 +124,37 @@ class Pipeline:
         if self.preset.refine_iterations > 0:
             report(progress, 0.15, "Preparing the CPU renderer", cancel)  # compiles on the first run after install
             prepare_cpu_kernels()
-        avatar, fit = refine_with_body(self, photo, observation, fit, avatar,
+        avatar, fit = self.refine(photo, observation, fit, avatar,
                                        self.preset.body_rounds if update_body else 1,
                                        within(progress, cancel, 0.2, 1.0), cancel)
         timings["refine"] = time.perf_counter() - stage
         report(progress, 1.0, "Avatar ready", cancel)
+        return avatar, fit
+
+    def refine(self, photo: Photo, observation: PersonObservation, fit: BodyFit, avatar: Avatar,
+               rounds: int = 2, progress: Progress | None = None, cancel: CancelToken | None = None
+               ) -> tuple[Avatar, BodyFit]:
+        """The refined avatar and the updated fit after ``rounds`` rounds (see the module docstring) that
+        share the preset's refinement steps; ``avatar`` is the network's on ``fit``."""
+        preset, body = self.preset, self.body
+        steps = [preset.refine_iterations // rounds + (r < preset.refine_iterations % rounds) for r in range(rounds)]
+        network = avatar
+        for r, iterations in enumerate(steps):
+            last = r == rounds - 1
+            refined = refine_avatar(avatar, body, fit, photo.rgb, observation, iterations, preset.refine_size,
+                                    progress=within(progress, cancel, r / rounds, (r + (1 if last else 0.8)) / rounds),
+                                    cancel=cancel)
+            if last:
+                return refined, fit
+            report(progress, (r + 0.8) / rounds, "Updating the body from the avatar's side views", cancel)
+            fit = self.fit(photo, observation, Constraints(dict(fit.pins), tuple(fit.locked)), init=fit,
+                           side_views=side_views(refined, body, fit), cancel=cancel)
+            report(progress, (r + 0.95) / rounds, "Predicting the Gaussians on the updated body", cancel)
+            _, prediction = self.reconstructor(photo.rgb, observation, fit)
+            rebuilt = build_avatar(body, self.reconstructor.query, fit.shape, prediction, len(network.cloud),
+                                   fit.clothing)
+            avatar = carry_refinement(refined, network, rebuilt)
+            network = rebuilt
         return avatar, fit
 
     def reconstruct(self, photo: Photo, progress: Progress | None = None, cancel: CancelToken | None = None,

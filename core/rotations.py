@@ -23,11 +23,22 @@ def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
 
 
 def quat_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Hamilton product a ⊗ b [..., 4] wxyz (rotate by b, then by a)."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
+    """Hamilton product a ⊗ b of wxyz quaternions [..., 4] (rotate by b, then by a); broadcasts."""
+    a, b = torch.broadcast_tensors(a, b)
+    (aw, ax, ay, az), (bw, bx, by, bz) = a.movedim(-1, 0).contiguous(), b.movedim(-1, 0).contiguous()
+
+    def term(p: torch.Tensor, q: torch.Tensor, *rest: tuple[torch.Tensor, torch.Tensor, float]) -> torch.Tensor:
+        out = p * q
+        for u, v, sign in rest:
+            out.addcmul_(u, v, value=sign)  # in place: no temporaries on large batches
+        return out
+
+    return torch.stack([
+        term(aw, bw, (ax, bx, -1.0), (ay, by, -1.0), (az, bz, -1.0)),
+        term(aw, bx, (ax, bw, 1.0), (ay, bz, 1.0), (az, by, -1.0)),
+        term(aw, by, (ax, bz, -1.0), (ay, bw, 1.0), (az, bx, 1.0)),
+        term(aw, bz, (ax, by, 1.0), (ay, bx, -1.0), (az, bw, 1.0)),
+    ], -1)
 
 
 def rotmat_to_quat(matrices: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ def test_wheel_ships_shaders_and_resources(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for name in ("core", "app", "shaders", "resources"):
+    for name in ("core", "app", "cli", "shaders", "resources"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
@@ -25,7 +25,7 @@ def test_wheel_ships_shaders_and_resources(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("shaders/splat.vert", "shaders/splat.frag", "shaders/splat_project.vert",
                    "resources/examples/figure.ply", "resources/body/anny.npz", "resources/body/skeleton_tpose.json",
-                   "core/cli.py", "app/main_window.py"):
+                   "cli/__init__.py", "app/main_window.py"):
         assert needed in names
     assert not any(name.startswith("tests/") for name in names)
     target = tmp_path / "site"

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.body.motions import BUILTIN_MOTIONS
-from core.io.motion import Motion, load_motion
+from core.body.motion_files import Motion
+from core.body.motions import BUILTIN_MOTIONS, load_motion
 
 NO_MOTION = "Pose panel"
 _IMPORT = "Import motion…"

@@ -21,6 +21,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from app.viewport.guide_renderer import GuideRenderer
 from app.viewport.splat_renderer import FrameStats, GLSetupError, SplatRenderer
+from core.body.surface import vertex_normals
 from core.camera import OrbitCamera, opengl_projection, opengl_view
 from core.gaussians import GaussianCloud
 from core.render import guides
@@ -97,7 +98,7 @@ class SplatViewport(QOpenGLWidget):
     def set_body(self, vertices: np.ndarray, joints: np.ndarray, faces: np.ndarray) -> None:
         """The posed body under the splats (vertices [V, 3], joints [55, 3], faces [F, 3]; world) for
         the skeleton and mesh guides."""
-        normals = guides.vertex_normals(vertices, faces) if self.guides["mesh"] else None
+        normals = vertex_normals(vertices, faces) if self.guides["mesh"] else None
         new_faces = None if self._mesh_faces is faces else faces
         self._mesh_faces = faces
         self._pending_body = (guides.skeleton_segments(joints), vertices, normals, new_faces)

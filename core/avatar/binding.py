@@ -142,38 +142,6 @@ def bind_to_triangles(triangles: torch.Tensor, barycentric: torch.Tensor, body: 
     return Binding(triangles, barycentric.float(), top_bones, top_weights, tuple(body.bone_parents))
 
 
-def mesh_area(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
-    """Total area (m²) of the mesh ``vertices`` [V, 3], ``faces`` [F, 3]."""
-    corners = vertices[faces]
-    return torch.linalg.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).norm(dim=1).sum() / 2
-
-
-def triangle_frames(corners: torch.Tensor) -> torch.Tensor:
-    """Orthonormal frames [N, 3, 3] of triangles ``corners`` [N, 3, 3]: columns are the first edge's
-    direction, the in-plane perpendicular and the normal (by the winding's right-hand rule)."""
-    edge = corners[:, 1] - corners[:, 0]
-    normal = torch.linalg.cross(edge, corners[:, 2] - corners[:, 0])
-    normal = normal / normal.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    tangent = edge / edge.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return torch.stack([tangent, torch.linalg.cross(normal, tangent), normal], dim=2)
-
-
-def surface_points(body: BodyModel, vertices: torch.Tensor, triangles: torch.Tensor, barycentric: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Positions [N, 3] and rotation frames [N, 3, 3] (third column: the outward normal) of points
-    given by triangle [N] and barycentric [N, 3] on the mesh ``vertices`` [V, 3] of ``body``."""
-    corners = vertices[body.faces[triangles]]
-    return (barycentric[..., None] * corners).sum(1), triangle_frames(corners)
-
-
-def surface_parts(body: BodyModel, triangles: torch.Tensor, barycentric: torch.Tensor) -> torch.Tensor:
-    """Body part [N] (:mod:`core.body.parts`) of points given by triangle [N] and barycentric [N, 3]:
-    their nearest corner's."""
-    from core.body.parts import vertex_parts
-
-    return vertex_parts(body)[body.faces[triangles, barycentric.argmax(1)]]
-
-
 #: σ of a flat surface disc in point spacings (tangent, bitangent, normal).
 DISC = (0.6, 0.6, 0.1)
 #: Largest |log-multiplier| of a disc's σ that the network may apply.
@@ -192,27 +160,3 @@ def reshape_discs(quats: torch.Tensor, log_sigma: torch.Tensor, log_scale: torch
     """Discs ``quats`` [N, 4], ``log_sigma`` [N, 3] reshaped by the network: σ times
     e^``log_scale`` [N, 3] (clamped to ±MAX_LOG_MULTIPLIER), turned by ``rotation`` [N, 4] wxyz in the surface frame."""
     return quat_multiply(quats, rotation), log_sigma + log_scale.clamp(-MAX_LOG_MULTIPLIER, MAX_LOG_MULTIPLIER)
-
-
-def sample_surface(vertices: torch.Tensor, faces: torch.Tensor, count: int, seed: int = 0, stratified: bool = False
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``count`` points spread uniformly by area on the mesh: positions [N, 3], triangles [N],
-    barycentric coordinates [N, 3]; deterministic for a given seed. ``stratified`` gives every
-    triangle its share of points up to one (systematic sampling along the cumulative area) instead
-    of independent draws, which leaves no clusters and gaps: splat renders close without holes."""
-    g = torch.Generator().manual_seed(seed)
-    corners = vertices[faces]
-    wide = corners.double()  # float64 areas: last-bit differences of the vertices between machines move fewer samples
-    areas = torch.linalg.cross(wide[:, 1] - wide[:, 0], wide[:, 2] - wide[:, 0]).norm(dim=1)
-    if stratified:
-        cumulative = torch.cumsum(areas, 0)
-        positions = (torch.arange(count, dtype=torch.float64) + torch.rand(1, generator=g, dtype=torch.float64)) \
-            * (cumulative[-1] / count)
-        triangles = torch.searchsorted(cumulative, positions).clamp_max(len(faces) - 1)
-    else:
-        triangles = torch.multinomial(areas, count, replacement=True, generator=g)
-    u, v = torch.rand(count, generator=g), torch.rand(count, generator=g)
-    flip = u + v > 1
-    u, v = torch.where(flip, 1 - u, u), torch.where(flip, 1 - v, v)
-    barycentric = torch.stack([1 - u - v, u, v], 1)
-    return (barycentric[..., None] * corners[triangles]).sum(1), triangles, barycentric

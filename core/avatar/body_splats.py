@@ -10,8 +10,9 @@ import math
 
 import torch
 
-from core.avatar.binding import Binding, bind_to_triangles, mesh_area, sample_surface, triangle_frames
+from core.avatar.binding import Binding, bind_to_triangles
 from core.body.model import BodyModel
+from core.body.surface import mesh_area, sample_surface, triangle_frames
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.rotations import rotmat_to_quat
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from core.avatar.skinning import skin_points
 from core.body.anny_data import load_model_data
 from core.body.joints import JOINT_INDEX, JOINT_NAMES, KEYPOINT_NAMES, global_rotations
+from core.body.lbs import skin_points
 from core.body.model import BodyModel, BodyOutput, RestBody, ShapeParameter, sparse_rows
 from core.resources import resource_path
 from core.rotations import rotation_between

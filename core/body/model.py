@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from core.body.joints import zero_pose
+
 
 @dataclass(frozen=True)
 class ShapeParameter:
@@ -131,24 +133,8 @@ class BodyModel(abc.ABC):
         return (vertices[..., indices, :] * weights.to(vertices)[..., None]).sum(-2)
 
 
-def load_body_model(name: str, smplx_dir: str | None = None) -> BodyModel:
-    """The body model by name: "anny" (embedded) or "smplx" (the user's file from ``smplx_dir`` or
-    $AVATARIUM_SMPLX_DIR). Raises ValueError for other names and the backends' own errors."""
-    if name == "anny":
-        from core.body.anny_body import AnnyBody
-
-        return AnnyBody()
-    if name == "smplx":
-        from core.body.smplx_body import SmplxBody
-
-        return SmplxBody(smplx_dir)
-    raise ValueError(f"unknown body model '{name}' (anny or smplx)")
-
-
 def canonical_body(body: BodyModel, shape) -> tuple[torch.Tensor, torch.Tensor]:
     """T-pose (zero pose) vertices [V, 3] and joints [55, 3] of ``shape`` [S]: the canonical space."""
-    from core.body.joints import zero_pose
-
     with torch.no_grad():
         out = body.forward(torch.as_tensor(shape, dtype=torch.float32)[None], zero_pose(1))
     return out.vertices[0], out.joints[0]

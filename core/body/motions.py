@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
 from core.body.joints import JOINT_INDEX, clamp_to_limits, forward_kinematics, zero_pose
-from core.io.motion import Motion
+from core.body.motion_files import Motion, MotionError, load_amass, load_smplx_json_folder
 from core.resources import resource_path
 from core.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 
@@ -214,3 +216,17 @@ def foot_sliding(motion: Motion, skeleton: torch.Tensor | None = None, contact_h
             else:
                 travel = 0.0
     return worst
+
+
+def load_motion(source: str | os.PathLike[str]) -> Motion:
+    """A built-in clip by name (``walk``…), an AMASS ``.npz`` or a folder of SMPL-X ``.json`` frames."""
+    if str(source) in BUILTIN_MOTIONS:
+        return builtin_motion(str(source))
+    path = Path(source)
+    if path.is_dir():
+        return load_smplx_json_folder(path)
+    if path.suffix.lower() == ".npz":
+        return load_amass(path)
+    names = ", ".join(BUILTIN_MOTIONS)
+    raise MotionError(f"{source} is not a motion: use a built-in clip ({names}), an AMASS .npz or a folder "
+                      "of per-frame SMPL-X .json files")

@@ -17,9 +17,9 @@ import torch
 
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
+from core.body.motion_files import Motion
 from core.camera import OrbitCamera
 from core.gaussians import GaussianCloud
-from core.io.motion import Motion
 from core.io.ply import write_ply
 from core.progress import CancelToken
 from core.render.offline import render_image

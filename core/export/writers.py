@@ -31,9 +31,9 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
     ``preview`` formats instead of the fit's pose (then at the body's rest root). The path written."""
     from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
     from core.export.gltf import save_rigged_glb
-    from core.io.bundle import save_bundle
     from core.io.ply import write_ply
     from core.io.video import write_image
+    from core.persist.bundle import save_bundle
     from core.render.offline import framed_camera, render_image
 
     if fmt not in FORMATS:

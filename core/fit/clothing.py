@@ -41,7 +41,7 @@ def offset_directions(body: BodyModel, shape: torch.Tensor, posed: BodyOutput) -
     """Posed direction [V, 3] in which a unit offset along each vertex's rest normal moves it: the
     vertex's blended bone rotation-and-scale applied to its rest normal. ``shape`` [S]; ``posed`` the
     body's output for that shape (batch 1)."""
-    from core.render.guides import vertex_normals
+    from core.body.surface import vertex_normals
 
     with torch.no_grad():
         rest = body.rest(shape[None]).vertices[0]

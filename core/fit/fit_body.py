@@ -45,7 +45,7 @@ import torch
 from core.body.joints import JOINT_INDEX, JOINT_NAMES, KEYPOINT_NAMES, NUM_JOINTS, limit_violation
 from core.body.model import BodyModel, BodyOutput
 from core.body.motions import relaxed_pose
-from core.camera import PersonFrame
+from core.camera import PersonFrame, project
 from core.detect.person import PersonObservation
 from core.fit.clothing import ClothingOptions, clothed_vertices, fit_clothing, offset_directions
 from core.fit.linear_shape import LinearShape
@@ -272,19 +272,13 @@ class _Problem:
             terms["silhouette"] = o.silhouette_weight * (outside + cover)
             if self.side_views:
                 terms["side_silhouettes"] = o.side_weight * sum(
-                    sum(target.loss(_project(vertices[self.silhouette_rows], viewmat, K), o.cover_sigma))
+                    sum(target.loss(project(vertices[self.silhouette_rows], viewmat, K, min_depth=1e-3), o.cover_sigma))
                     for viewmat, K, target in self.side_views) / len(self.side_views)
         if stage.hands and t.has_hands:
             hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"], self.pitch(params))
             r2 = ((hand_uv - t.hand_points) / t.size).square().sum(-1)
             terms["hands"] = o.hand_weight * (r2 / (r2 + (0.3 * o.sigma) ** 2)).mean()
         return terms
-
-
-def _project(points: torch.Tensor, viewmat: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-    """Pixels [N, 2] of world points [N, 3] through an OpenCV camera (``viewmat`` [4, 4], ``K`` [3, 3])."""
-    camera = points @ viewmat[:3, :3].T + viewmat[:3, 3]
-    return camera[:, :2] / camera[:, 2:].clamp_min(1e-3) @ K[:2, :2].T + K[:2, 2]
 
 
 def standing(targets: FitTargets) -> bool:
@@ -335,7 +329,7 @@ def _select(weights: torch.Tensor, rows: list[int]) -> torch.Tensor:
 
 def _surface_vertices(vertices: torch.Tensor, faces: torch.Tensor, count: int) -> torch.Tensor:
     """About ``count`` vertex indices spread evenly by area (the corner nearest each area-uniform sample)."""
-    from core.avatar.binding import sample_surface
+    from core.body.surface import sample_surface
 
     _, triangles, barycentric = sample_surface(vertices, faces, count, seed=0)
     return faces[triangles, barycentric.argmax(1)]

@@ -17,19 +17,13 @@ import numpy as np
 import torch
 
 from core.avatar.avatar import Avatar
-from core.avatar.binding import (
-    bind_to_triangles,
-    mesh_area,
-    reshape_discs,
-    sample_surface,
-    surface_discs,
-    surface_points,
-)
+from core.avatar.binding import bind_to_triangles, reshape_discs, surface_discs
 from core.body.model import BodyModel, canonical_body
+from core.body.surface import mesh_area, sample_surface, surface_points
 from core.fit.clothing import check_layer
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
-from core.train.dataset import QueryPoints
+from core.recon.query import QueryPoints
 
 _LAYOUTS: weakref.WeakKeyDictionary[QueryPoints, dict] = weakref.WeakKeyDictionary()
 #: Least opacity of an avatar's Gaussian: the surface stays solid from every side.

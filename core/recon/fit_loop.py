@@ -1,5 +1,6 @@
-"""The fit refinement loop of "Generalizable Human Gaussians", for one photo: body updates from the
-avatar's silhouettes seen from the side, alternating with Gaussian updates against the photo.
+"""Pieces of the fit refinement loop of "Generalizable Human Gaussians" (the loop itself is
+:meth:`core.pipeline.Pipeline.refine`): body updates from the avatar's silhouettes seen from the
+side, alternating with Gaussian updates against the photo.
 
 Round after round: (1) the avatar's Gaussians are refined against the photo
 (:func:`core.recon.refine.refine_avatar`, a share of the preset's steps); (2) the refined avatar,
@@ -14,7 +15,6 @@ position, size, opacity and colour). The last round refines only.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,19 +22,11 @@ import torch
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
 from core.camera import intrinsics_from_fov, look_at
-from core.detect.person import PersonObservation
-from core.fit.fit_body import Constraints, SideView
+from core.fit.fit_body import SideView
 from core.fit.result import BodyFit
 from core.fit.silhouette import SilhouetteTarget
 from core.gaussians import GaussianCloud
-from core.io.images import Photo
-from core.progress import CancelToken, Progress, report, within
-from core.recon.avatar_builder import build_avatar
-from core.recon.refine import refine_avatar
 from core.render.rasterize import rasterize
-
-if TYPE_CHECKING:
-    from core.pipeline import Pipeline
 
 
 def side_views(avatar: Avatar, body: BodyModel, fit: BodyFit, azimuths_deg: tuple[float, ...] = (90.0, -90.0),
@@ -72,31 +64,3 @@ def carry_refinement(refined: Avatar, before: Avatar, rebuilt: Avatar) -> Avatar
                           new.log_scales + (old.log_scales - base.log_scales), old.opacity_logits,
                           new.sh + (old.sh - base.sh))
     return Avatar(cloud, rebuilt.binding, rebuilt.body_model, rebuilt.shape)
-
-
-def refine_with_body(pipeline: Pipeline, photo: Photo, observation: PersonObservation, fit: BodyFit, avatar: Avatar,
-                     rounds: int = 2, progress: Progress | None = None, cancel: CancelToken | None = None
-                     ) -> tuple[Avatar, BodyFit]:
-    """The refined avatar and the updated fit after ``rounds`` rounds (see the module docstring) that
-    share ``pipeline``'s preset's refinement steps; ``avatar`` is the network's on ``fit``."""
-    preset = pipeline.preset
-    body = pipeline.body
-    steps = [preset.refine_iterations // rounds + (r < preset.refine_iterations % rounds) for r in range(rounds)]
-    network = avatar
-    for r, iterations in enumerate(steps):
-        last = r == rounds - 1
-        refined = refine_avatar(avatar, body, fit, photo.rgb, observation, iterations, preset.refine_size,
-                                progress=within(progress, cancel, r / rounds, (r + (1 if last else 0.8)) / rounds),
-                                cancel=cancel)
-        if last:
-            return refined, fit
-        report(progress, (r + 0.8) / rounds, "Updating the body from the avatar's side views", cancel)
-        fit = pipeline.fit(photo, observation, Constraints(dict(fit.pins), tuple(fit.locked)), init=fit,
-                           side_views=side_views(refined, body, fit), cancel=cancel)
-        report(progress, (r + 0.95) / rounds, "Predicting the Gaussians on the updated body", cancel)
-        _, prediction = pipeline.reconstructor(photo.rgb, observation, fit)
-        rebuilt = build_avatar(body, pipeline.reconstructor.query, fit.shape, prediction, len(network.cloud),
-                               fit.clothing)
-        avatar = carry_refinement(refined, network, rebuilt)
-        network = rebuilt
-    return avatar, fit

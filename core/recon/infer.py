@@ -12,28 +12,23 @@ surface) and facing term (normal · direction to the camera).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.avatar.binding import sample_surface, surface_points
 from core.body.model import BodyModel, canonical_body
+from core.body.surface import sample_surface, surface_points
 from core.camera import PersonFrame, camera_center, frame_person
 from core.detect.person import PersonObservation
 from core.fit.overlay import posed_body, project_points
 from core.fit.result import BodyFit
-from core.recon.model import ModelConfig, Prediction, ReconstructionNet
-from core.train.dataset import QueryPoints
+from core.recon.loading import load_network
+from core.recon.model import Prediction
+from core.recon.query import QueryPoints
 
 VISIBILITY_TOLERANCE = 0.03  # metres behind the nearest surface a point still counts as seen
-
-
-class ModelError(ValueError):
-    """A model folder is missing files or holds another network; the message says which."""
 
 
 def visible_points(pixels: torch.Tensor, depth: torch.Tensor, surface_pixels: torch.Tensor,
@@ -91,31 +86,6 @@ def person_inputs(body: BodyModel, query: QueryPoints, fit: BodyFit, rgb: np.nda
         "canonical": rest_points[None], "uv": uv[None], "visible": visible[None].float(), "facing": facing[None],
     }
     return PersonInputs(tensors, vertices, posed, normals, frame)
-
-
-def load_network(folder: str | os.PathLike[str]) -> tuple[ReconstructionNet, QueryPoints, dict]:
-    """The trained network in ``folder`` (model.safetensors, checkpoint.json, query.npz)."""
-    from core.train.dataset import DatasetError
-    from core.train.train import TrainingError, build_model, load_weights
-
-    folder = Path(folder)
-    for name in ("model.safetensors", "checkpoint.json", "query.npz"):
-        if not (folder / name).is_file():
-            raise ModelError(f"{folder} has no {name}: not a trained Avatarium network folder")
-    try:
-        meta = json.loads((folder / "checkpoint.json").read_bytes()[:10_000_000])
-        if not isinstance(meta, dict):
-            raise ModelError(f"{folder}/checkpoint.json is not a checkpoint (not a JSON object)")
-        query = QueryPoints.load(folder / "query.npz")
-        model = build_model(ModelConfig.from_dict(meta.get("model", {})), query)
-        load_weights(model, folder / "model.safetensors")
-    except ModelError:
-        raise
-    except (DatasetError, TrainingError) as exc:
-        raise ModelError(f"{folder}: {exc}") from None
-    except (OSError, ValueError, TypeError, RecursionError, RuntimeError) as exc:
-        raise ModelError(f"{folder} does not hold a usable network ({type(exc).__name__}: {exc})") from None
-    return model.train(False), query, meta
 
 
 class Reconstructor:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from core.io.atomic import atomic_path
-from core.recon.infer import load_network
+from core.recon.loading import load_network
 from core.recon.model import Prediction, ReconstructionNet
 
 INPUTS = ("image", "mask", "canonical", "uv", "visible", "facing")

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from core.avatar.avatar import Avatar
-from core.avatar.binding import surface_parts
-from core.avatar.skinning import blend_transforms, skin_gaussians
+from core.avatar.skinning import skin_gaussians
+from core.body.lbs import blend_transforms
 from core.body.model import BodyModel
 from core.body.parts import PART_INDEX
+from core.body.surface import surface_parts
 from core.camera import frame_person
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit

@@ -32,14 +32,3 @@ def skeleton_segments(joints: np.ndarray, count: int = SKELETON_JOINTS) -> np.nd
     return np.stack([joints[children], joints[[PARENTS[c] for c in children]]], axis=1)
 
 
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unit normals [V, 3] of a mesh (``vertices`` [V, 3], ``faces`` [F, 3] wound counter-clockwise
-    seen from outside): the area-weighted mean of the adjacent faces' normals."""
-    vertices = np.asarray(vertices, dtype=np.float64)
-    corners = vertices[faces]
-    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    normals = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(normals, faces[:, k], face_normals)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return (normals / np.maximum(length, 1e-12)).astype(np.float32)

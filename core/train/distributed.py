@@ -1,6 +1,6 @@
 """Data-parallel training on one machine without ``torchrun``: ``launch(processes, …)`` starts that
 many processes (gloo on CPU, NCCL on CUDA GPUs, one GPU per process), each running
-:func:`core.train.train.train` as one rank. ``torchrun --nproc_per_node N -m core.cli train …`` works
+:func:`core.train.train.train` as one rank. ``torchrun --nproc_per_node N -m cli train …`` works
 the same way on one or several machines.
 """
 

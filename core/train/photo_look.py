@@ -86,7 +86,7 @@ def ambient_occlusion(vertices: np.ndarray, faces: np.ndarray, radius: float = 0
     ``radius`` metres) that lie above its tangent plane, smoothed over the mesh's edges."""
     from scipy.spatial import cKDTree
 
-    from core.render.guides import vertex_normals
+    from core.body.surface import vertex_normals
 
     normals = vertex_normals(vertices, faces)
     distance, index = cKDTree(vertices).query(vertices, k=neighbours + 1, distance_upper_bound=radius)

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, sample_surface, surface_parts, surface_points
 from core.body.joints import JOINT_INDEX, clamp_to_limits
 from core.body.model import BodyModel, canonical_body
 from core.body.motions import BUILTIN_MOTIONS, builtin_motion
+from core.body.surface import mesh_area, sample_surface, surface_parts, surface_points
 from core.fit.result import CAMERA_VIEWMAT
 from core.rotations import rotmat_to_quat
 from core.train.garments import Outfit, dress, random_outfit

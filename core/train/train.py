@@ -30,8 +30,10 @@ import numpy as np
 import torch
 
 from core.io.atomic import atomic_path, write_bytes_atomic
+from core.recon.loading import build_model, load_weights
 from core.recon.model import ModelConfig, Prediction, ReconstructionNet, sample_image
-from core.train.dataset import QueryPoints, load_split, same_layout
+from core.recon.query import QueryPoints, same_layout
+from core.train.dataset import load_split
 from core.train.render_loss import RenderLossConfig, render_terms
 
 
@@ -91,11 +93,6 @@ def load_config(path: str | os.PathLike[str] | None) -> tuple[ModelConfig, Train
         return ModelConfig.from_dict(data.get("model", {})), TrainConfig.from_dict(data.get("train", {}))
     except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:  # ValueError: bad JSON or text
         raise TrainingError(f"cannot read the training config {path}: {exc}") from None
-
-
-def build_model(config: ModelConfig, query: QueryPoints) -> ReconstructionNet:
-    return ReconstructionNet(config, query.neighbours, query.weights, query.mirror, query.opposite, query.parts,
-                             len(query.anchors))
 
 
 def batch_tensors(arrays: dict[str, np.ndarray], index: np.ndarray) -> dict[str, torch.Tensor]:
@@ -192,15 +189,6 @@ def save_checkpoint(folder: Path, model: ReconstructionNet, optimiser: torch.opt
             "evaluation": evaluation, "param_groups": [{k: v for k, v in g.items() if k != "params"}
                                                        for g in state["param_groups"]]}
     write_bytes_atomic(folder / "checkpoint.json", (json.dumps(meta, indent=1) + "\n").encode())
-
-
-def load_weights(model: ReconstructionNet, path: Path) -> None:
-    from safetensors.torch import load_file
-
-    try:
-        model.load_state_dict(load_file(str(path)))
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise TrainingError(f"{path} does not hold this network's weights ({exc})") from None
 
 
 def _start_from(model: ReconstructionNet, folder: Path, query: QueryPoints) -> None:

@@ -131,7 +131,7 @@ def test_fit_editor_pin_and_refit_moves_the_joint_to_the_pin(window):
 
 def _read_back(fmt: str, path):
     if fmt == "avatar":
-        from core.io.bundle import load_bundle
+        from core.persist.bundle import load_bundle
 
         return len(load_bundle(path).avatar.cloud)
     if fmt in ("ply", "posed"):

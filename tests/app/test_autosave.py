@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 
 from app.autosave import Autosave, abandoned_sessions
 from app.main_window import MainWindow
-from core.io.bundle import save_bundle
+from core.persist.bundle import save_bundle
 
 pytestmark = pytest.mark.usefixtures("gl_available")
 

@@ -11,7 +11,8 @@ import torch
 from app.images import qimage_to_rgb
 from app.viewport.gl_widget import SplatViewport
 from core.avatar.body_splats import body_splats
-from core.avatar.skinning import bone_quaternions, skin_gaussians, skin_points
+from core.avatar.skinning import skin_gaussians
+from core.body.lbs import bone_quaternions, skin_points
 from core.body.motions import builtin_motion
 
 pytestmark = pytest.mark.usefixtures("gl_available")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.io.bundle import load_bundle
+from core.persist.bundle import load_bundle
 
 
 def test_new_reconstruction_shows_the_photo_pose_and_is_unsaved(document):

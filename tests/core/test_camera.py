@@ -111,3 +111,24 @@ def test_frame_person_crop_and_cameras():
     assert frame.K_photo[0, 0] == pytest.approx(0.5 * width / np.tan(np.radians(ASSUMED_FOV_DEG / 2)))
     with pytest.raises(ValueError, match="empty"):
         frame_person(rgb, mask, (10, 10, 10, 50))
+
+
+def test_project_takes_numpy_or_torch_alike_and_differentiates():
+    import torch
+
+    from core.camera import project as project_points
+
+    view = look_at(np.array([0.5, 1.2, 3.0]), np.array([0.0, 1.0, 0.0]))
+    K = intrinsics_from_fov(40.0, 320, 240)
+    points = np.array([[0.0, 1.0, 0.0], [0.3, 0.2, -0.4], [-0.2, 1.7, 0.1]])
+    pixels = project_points(points, view, K)
+    homogeneous = (K @ (points @ view[:3, :3].T + view[:3, 3]).T).T
+    assert np.allclose(pixels, homogeneous[:, :2] / homogeneous[:, 2:])
+    tensor = torch.tensor(points, requires_grad=True)
+    projected = project_points(tensor, view, K)
+    assert isinstance(projected, torch.Tensor) and torch.allclose(projected, torch.from_numpy(pixels))
+    projected.sum().backward()
+    assert torch.isfinite(tensor.grad).all() and tensor.grad.abs().sum() > 0
+    # behind the camera: clamped to the minimum depth, not flipped through it
+    behind = view[:3, :3].T @ (np.array([0.0, 0.0, -1.0]) - view[:3, 3])
+    assert np.isfinite(project_points(behind, view, K, min_depth=1e-3)).all()

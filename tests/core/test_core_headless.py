@@ -9,7 +9,7 @@ import core
 
 def test_core_imports_no_qt_or_opengl():
     modules = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
-    assert "core.io.ply" in modules and "core.cli" in modules
+    assert "core.io.ply" in modules and "core.pipeline" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

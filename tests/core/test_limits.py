@@ -44,7 +44,7 @@ def test_splats(tmp_path, monkeypatch, example_cloud):
 
 
 def test_motion_frames_are_checked_from_the_header_before_loading(tmp_path, monkeypatch):
-    from core.io.motion import MotionError, load_amass
+    from core.body.motion_files import MotionError, load_amass
 
     # a file that declares a billion frames (160 GB of poses) but holds a few bytes: refused from the header
     path = tmp_path / "huge.npz"
@@ -61,7 +61,7 @@ def test_motion_frames_are_checked_from_the_header_before_loading(tmp_path, monk
 
 
 def test_json_motion_frames_and_frame_size(tmp_path, monkeypatch):
-    from core.io.motion import MotionError, load_smplx_json_folder
+    from core.body.motion_files import MotionError, load_smplx_json_folder
 
     for i in range(3):
         (tmp_path / f"{i:04d}.json").write_text('{"body_pose": ' + str([[0, 0, 0]] * 21) + "}")
@@ -78,7 +78,7 @@ def test_json_motion_frames_and_frame_size(tmp_path, monkeypatch):
 def test_bundle_bytes(tmp_path, monkeypatch, anny_body):
     from core.avatar.avatar import Avatar
     from core.avatar.body_splats import body_splats
-    from core.io.bundle import BundleError, load_bundle, save_bundle
+    from core.persist.bundle import BundleError, load_bundle, save_bundle
 
     cloud, binding = body_splats(anny_body, anny_body.default_shape(), 300, seed=0)
     path = save_bundle(tmp_path / "a.avatar", Avatar(cloud, binding, "anny", anny_body.default_shape()[0].numpy()))

@@ -99,7 +99,7 @@ def test_interrupted_reconstruct_command_writes_nothing(tmp_path):
     import sys
 
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "reconstruct", str(PHOTOS / "05_lhm_000057.png"),
+    process = subprocess.Popen([sys.executable, "-m", "cli", "reconstruct", str(PHOTOS / "05_lhm_000057.png"),
                                 "-o", str(out), "--preset", "balanced"], stderr=subprocess.PIPE, text=True)
     seen = ""
     while "Fitting the body" not in seen:  # the progress line on stderr

@@ -77,7 +77,7 @@ def _seed_ply(folder: Path) -> bytes:
 
 
 def _read_amass(path: Path):
-    from core.io.motion import load_amass
+    from core.body.motion_files import load_amass
 
     return load_amass(path)
 
@@ -89,7 +89,7 @@ def _seed_amass(_folder: Path) -> bytes:
 
 
 def _read_motion_json(path: Path):
-    from core.io.motion import load_smplx_json_folder
+    from core.body.motion_files import load_smplx_json_folder
 
     folder = path.parent / "frames"
     folder.mkdir(exist_ok=True)
@@ -103,7 +103,7 @@ def _seed_motion_json(_folder: Path) -> bytes:
 
 
 def _read_bundle(path: Path):
-    from core.io.bundle import load_bundle
+    from core.persist.bundle import load_bundle
 
     return load_bundle(path)
 
@@ -114,7 +114,7 @@ def _seed_bundle(folder: Path) -> bytes:
     from core.avatar.avatar import Avatar
     from core.avatar.binding import Binding
     from core.gaussians import GaussianCloud
-    from core.io.bundle import save_bundle
+    from core.persist.bundle import save_bundle
 
     count = 4
     cloud = GaussianCloud(torch.randn(count, 3), torch.tensor([1.0, 0, 0, 0]).repeat(count, 1),
@@ -169,7 +169,7 @@ def _seed_config(_folder: Path) -> bytes:
 
 def _read_network(path: Path):
     """``path`` is the checkpoint.json of a copy of the shipped network folder."""
-    from core.recon.infer import load_network
+    from core.recon.loading import load_network
     from core.resources import resource_path
 
     folder = path.parent / "network"
@@ -187,7 +187,7 @@ def _seed_network(_folder: Path) -> bytes:
 
 def _read_session(path: Path):
     """``path`` is the state.json of a valid session."""
-    from core.io.session import load_session
+    from core.persist.session import load_session
 
     folder = path.parent / "session"
     if not folder.is_dir():
@@ -197,8 +197,8 @@ def _read_session(path: Path):
 
 
 def _write_session(folder: Path) -> None:
-    from core.io.bundle import load_bundle
-    from core.io.session import Session, save_session
+    from core.persist.bundle import load_bundle
+    from core.persist.session import Session, save_session
 
     folder.mkdir(parents=True)
     _seed_bundle(folder)
@@ -212,14 +212,14 @@ def _seed_session(folder: Path) -> bytes:
 
 
 def _errors() -> dict[str, tuple[type[Exception], ...]]:
+    from core.body.motion_files import MotionError
     from core.body.smplx_body import BodyModelError
     from core.fit.result import FitFileError
-    from core.io.bundle import BundleError
     from core.io.images import ImageLoadError
-    from core.io.motion import MotionError
     from core.io.ply import PlyError
-    from core.io.session import SessionError
-    from core.recon.infer import ModelError
+    from core.persist.bundle import BundleError
+    from core.persist.session import SessionError
+    from core.recon.loading import ModelError
     from core.train.train import TrainingError
 
     return {"image": (ImageLoadError,), "ply": (PlyError,), "motion": (MotionError,), "bundle": (BundleError,),

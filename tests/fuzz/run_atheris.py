@@ -18,13 +18,13 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["core"]):  # the readers' modules, imported here to be instrumented
+    import core.body.motion_files  # noqa: F401
     import core.body.smplx_body  # noqa: F401
     import core.fit.result  # noqa: F401
-    import core.io.bundle  # noqa: F401
     import core.io.images  # noqa: F401
-    import core.io.motion  # noqa: F401
     import core.io.ply  # noqa: F401
-    import core.io.session  # noqa: F401
+    import core.persist.bundle  # noqa: F401
+    import core.persist.session  # noqa: F401
     import core.recon.infer  # noqa: F401
     import core.train.train  # noqa: F401
 from tests.fuzz.readers import check, readers  # noqa: E402

@@ -28,11 +28,11 @@ def main() -> int:
     from core.body.model import canonical_body
     from core.camera import frame_person
     from core.detect.person import DetectionError, PersonDetector
+    from core.evaluation.views import SurfacePainter, orbit_cameras
     from core.fit.fit_body import fit_body
     from core.io.images import load_image
     from core.io.video import write_image
     from core.recon.infer import Reconstructor
-    from core.recon.views import SurfacePainter, orbit_cameras
     from core.train.train import mirror_baseline
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.panels.timeline import NO_MOTION, MotionTimeline
-from core.io.motion import load_motion
+from core.body.motions import load_motion
 
 
 @pytest.fixture

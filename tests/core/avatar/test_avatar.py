@@ -8,7 +8,7 @@ from core.body.parts import PART_INDEX
 from core.io.ply import write_ply
 from core.recon.avatar_builder import MIN_OPACITY, SOLID_DISC, build_avatar, surface_layout
 from core.recon.model import Prediction
-from core.train.dataset import query_points
+from core.recon.query import query_points
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_bundle_round_trip_and_bad_files(tmp_path, anny_body, query):
     import zipfile
 
     from core.fit.result import BodyFit
-    from core.io.bundle import BundleError, load_bundle, save_bundle
+    from core.persist.bundle import BundleError, load_bundle, save_bundle
 
     shape = np.full(6, 0.5, np.float32)
     avatar = build_avatar(anny_body, query, shape, _prediction(query, lambda p: (0.2, 0.5, 0.8)), count=2000)

@@ -92,7 +92,7 @@ def test_skinned_rotations_follow_their_triangle(anny_body):
     angle = torch.rad2deg(torch.arccos(cos))
     assert angle.median() < 1.0 and torch.quantile(angle, 0.95) < 8.0 and angle.max() < 60.0
     # the fast rotation (quaternion of the blended matrix) agrees with its exact polar decomposition
-    from core.avatar.skinning import blend_transforms
+    from core.body.lbs import blend_transforms
 
     blended = blend_transforms(binding.bone_indices, binding.bone_weights, out.transforms[0])[..., :3]
     u, _, vh = torch.linalg.svd(blended)

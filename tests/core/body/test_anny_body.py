@@ -61,7 +61,7 @@ def test_frame_and_t_pose(anny_body):
 
 def test_skinning_reproduces_posed_vertices(anny_body):
     from core.avatar.binding import bind_points
-    from core.avatar.skinning import skin_points
+    from core.body.lbs import skin_points
     from core.gaussians import GaussianCloud
 
     shape = torch.tensor([[0.3, 0.6, 0.4, 0.7, 0.55, 0.45]])

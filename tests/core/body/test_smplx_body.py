@@ -36,7 +36,7 @@ def test_loads_from_folder_file_and_env(smplx_file, monkeypatch):
 
 def test_skinning_reproduces_posed_vertices(smplx_body):
     from core.avatar.binding import bind_points
-    from core.avatar.skinning import skin_points
+    from core.body.lbs import skin_points
 
     shape = torch.tensor([[1.0, -0.5, 0.3] + [0.0] * 7])
     rest = smplx_body.rest(shape).vertices[0]
@@ -53,7 +53,7 @@ def test_pose_correctives_move_the_mesh_only(tmp_path, anny_body):
     out = body.forward(shape, pose)
     flat = body.forward(shape, torch.zeros(1, NUM_JOINTS, 3))
     assert (flat.vertices - body.rest(shape).vertices).abs().max() < 1e-6  # no correctives at rest
-    from core.avatar.skinning import skin_points
+    from core.body.lbs import skin_points
 
     skinned = skin_points(body.rest(shape).vertices[0], body.skin_indices, body.skin_weights, out.transforms)
     assert (skinned - out.vertices).abs().max() > 1e-3
@@ -140,7 +140,7 @@ def test_cli_body_mode_with_user_smplx(tmp_path, smplx_file):
     import sys
 
     out = tmp_path / "frames"
-    command = [sys.executable, "-m", "core.cli", "view", "--body", "smplx", "--motion", "wave", "--headless",
+    command = [sys.executable, "-m", "cli", "view", "--body", "smplx", "--motion", "wave", "--headless",
                "--views", "2", "--splats", "2000", "-o", str(out)]
     result = subprocess.run(command + ["--smplx-dir", str(smplx_file.parent)], capture_output=True, text=True,
                             timeout=300)

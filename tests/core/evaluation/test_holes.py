@@ -9,7 +9,7 @@ from core.evaluation.holes import hole_scores, hole_share, interior
 
 def _sphere(count: int, sigma_spacings: float, opacity: float = 0.99):
     """A sphere of radius 0.3 m covered by ``count`` flat discs of σ = ``sigma_spacings`` point spacings."""
-    from core.avatar.binding import triangle_frames
+    from core.body.surface import triangle_frames
     from core.gaussians import GaussianCloud
     from core.rotations import rotmat_to_quat
 
@@ -62,7 +62,7 @@ def test_hole_share_counts_the_interior_only():
 
 @pytest.mark.slow
 def test_eval_holes_command(tmp_path):
-    from core.cli import main
+    from cli import main
     from core.resources import example_photo_path
 
     report, sheet = tmp_path / "holes.json", tmp_path / "sheet.png"

@@ -83,7 +83,7 @@ def test_eval_real_on_the_shared_people(tmp_path):
     """The command end to end on one real person: avatar, network and mirror baseline scored side by side."""
     if not SHARED.is_dir():
         pytest.skip("the shared real-people views (../shared/realback) are absent")
-    from core.cli import main
+    from cli import main
 
     report, sheet = tmp_path / "eval-real.json", tmp_path / "sheet.png"
     assert main(["eval", "real", str(SHARED), "--limit", "1", "--preset", "fast", "--sheet", str(sheet),

@@ -10,7 +10,7 @@ from core.export.body import body_parameters, save_body_mesh, save_body_paramete
 from core.fit.result import BodyFit
 from core.recon.avatar_builder import build_avatar
 from core.recon.model import Prediction
-from core.train.dataset import query_points
+from core.recon.query import query_points
 
 
 @pytest.fixture(scope="module")

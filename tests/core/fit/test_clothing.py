@@ -36,7 +36,7 @@ def test_offset_directions_are_the_posed_normals(anny_body, dressed):
     rest = anny_body.rest(shape)
     lengths = directions.norm(dim=1)
     assert lengths.min() > 0.9 and lengths.max() < 1.001  # rotations, a little shorter where bones blend
-    from core.render.guides import vertex_normals
+    from core.body.surface import vertex_normals
 
     normals = torch.from_numpy(vertex_normals(rest.vertices[0].numpy(), anny_body.faces.numpy()))
     posed_normals = torch.from_numpy(vertex_normals(vertices.numpy(), anny_body.faces.numpy()))

@@ -50,7 +50,7 @@ def _npz(**arrays) -> bytes:
 
 
 def test_motion_npz(tmp_path, marker):
-    from core.io.motion import MotionError, load_amass
+    from core.body.motion_files import MotionError, load_amass
 
     path = tmp_path / "evil.npz"
     path.write_bytes(_npz(poses=_evil(marker), trans=np.zeros((1, 3)), mocap_framerate=np.array(30.0)))
@@ -62,7 +62,7 @@ def test_motion_npz(tmp_path, marker):
 
 
 def test_avatar_bundle(tmp_path, marker):
-    from core.io.bundle import BundleError, load_bundle
+    from core.persist.bundle import BundleError, load_bundle
     from tests.fuzz.readers import _seed_bundle
 
     path = tmp_path / "evil.avatar"
@@ -75,7 +75,7 @@ def test_avatar_bundle(tmp_path, marker):
 
 
 def test_session(tmp_path, marker):
-    from core.io.session import SessionError, load_session
+    from core.persist.session import SessionError, load_session
     from tests.fuzz.readers import _write_session
 
     folder = tmp_path / "session"
@@ -87,7 +87,7 @@ def test_session(tmp_path, marker):
 
 
 def test_network_query_points(tmp_path, marker):
-    from core.recon.infer import ModelError, load_network
+    from core.recon.loading import ModelError, load_network
     from core.resources import resource_path
 
     folder = tmp_path / "network"

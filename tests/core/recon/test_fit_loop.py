@@ -11,7 +11,7 @@ from core.metrics import mask_iou
 from core.pipeline import Pipeline, Preset
 from core.progress import Cancelled, CancelToken
 from core.recon.avatar_builder import build_avatar
-from core.recon.fit_loop import carry_refinement, refine_with_body, side_views
+from core.recon.fit_loop import carry_refinement, side_views
 from core.recon.refine import refine_avatar
 from core.train.synthetic import render_person
 
@@ -43,7 +43,7 @@ def test_side_views_are_the_avatars_silhouettes_from_the_side(anny_body, loop_se
 def test_loop_updates_the_body_and_keeps_the_refinement(anny_body, loop_setup):
     pipeline, _, photo, observation, fit = loop_setup
     seen = []
-    avatar, updated = refine_with_body(pipeline, photo, observation, fit, pipeline.avatar(
+    avatar, updated = pipeline.refine(photo, observation, fit, pipeline.avatar(
         photo, observation, fit, update_body=False)[0], rounds=2, progress=lambda f, m: seen.append((f, m)))
     assert len(avatar.cloud) == QUICK.gaussians and not np.array_equal(updated.pose, fit.pose)
     assert updated.pins == fit.pins  # the user's pins hold through the body update
@@ -53,7 +53,7 @@ def test_loop_updates_the_body_and_keeps_the_refinement(anny_body, loop_setup):
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        refine_with_body(pipeline, photo, observation, fit, avatar, rounds=2, cancel=token)
+        pipeline.refine(photo, observation, fit, avatar, rounds=2, cancel=token)
 
 
 def test_carry_refinement_moves_what_refinement_changed(anny_body, loop_setup):

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from core.fit.result import BodyFit
-from core.recon.infer import ModelError, Reconstructor, person_inputs, visible_points
-from core.train.dataset import query_points
+from core.recon.infer import Reconstructor, person_inputs, visible_points
+from core.recon.loading import ModelError
+from core.recon.query import query_points
 from core.train.synthetic import render_person
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from photos import PHOTOS, needs_photos
 
-from core.recon.infer import load_network
+from core.recon.loading import load_network
 from core.recon.onnx_runtime import OnnxNetwork, export_onnx
 from core.train.dataset import load_split
 from core.train.train import batch_tensors

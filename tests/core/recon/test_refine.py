@@ -5,9 +5,9 @@ from fit_helpers import exact_observation
 from core.fit.result import BodyFit
 from core.recon.avatar_builder import build_avatar
 from core.recon.model import Prediction
+from core.recon.query import query_points
 from core.recon.refine import crop_intrinsics, refine_avatar
 from core.render.rasterize import rasterize
-from core.train.dataset import query_points
 from core.train.synthetic import render_person
 
 
@@ -50,8 +50,8 @@ def test_colour_refinement_copies_the_photo_onto_the_seen_side_only(anny_body):
 def test_the_hidden_side_takes_the_photos_corrections(anny_body):
     """With ``carry`` the Gaussians the photo does not show move from the network's grey towards the
     colours the photo gave the seen side of their body part; the seen ones are as without it."""
-    from core.avatar.binding import surface_parts
     from core.body.parts import PART_INDEX
+    from core.body.surface import surface_parts
 
     person, fit, observation, avatar = _setup(anny_body)
     kept = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=8, size=96, geometry=False,
@@ -90,8 +90,8 @@ def test_hands_outside_the_photos_silhouette_are_carved_and_nothing_else(anny_bo
     foot's stay (a body part outside the mask means a misfit, and carving it would open a hole)."""
     import dataclasses
 
-    from core.avatar.binding import surface_parts
     from core.body.parts import PART_INDEX
+    from core.body.surface import surface_parts
     from core.fit.overlay import project_points
     from core.recon.refine import CARVED_LOGIT
 

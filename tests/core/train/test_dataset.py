@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.train.dataset import DatasetError, QueryPoints, generate, load_split, make_subject, query_points
+from core.recon.query import QueryPoints, query_points
+from core.train.dataset import DatasetError, generate, load_split, make_subject
 
 
 @pytest.fixture(scope="module")
@@ -13,8 +14,8 @@ def query(anny_body):
 
 
 def test_query_points_mirror_and_anchor(anny_body, query):
-    from core.avatar.binding import surface_points
     from core.body.model import canonical_body
+    from core.body.surface import surface_points
 
     canonical, _ = canonical_body(anny_body, anny_body.default_shape()[0].numpy())
     positions, _ = surface_points(anny_body, canonical, query.triangles, query.barycentric)

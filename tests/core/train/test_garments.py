@@ -46,7 +46,7 @@ def test_patterns_vary_over_the_surface():
 
 
 def _body(anny_body):
-    from core.render.guides import vertex_normals
+    from core.body.surface import vertex_normals
 
     vertices, joints = canonical_body(anny_body, anny_body.default_shape()[0].numpy())
     normals = vertex_normals(vertices.numpy(), anny_body.faces.numpy())

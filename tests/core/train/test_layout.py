@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from core.recon.query import LayoutError, load_layout, same_layout
 from core.resources import resource_path
-from core.train.dataset import DatasetError, load_layout, load_split, same_layout
+from core.train.dataset import DatasetError, load_split
 
 SHIPPED = resource_path("models", "avatarium-small")
 
@@ -20,7 +21,7 @@ def shipped_size() -> int:
 @pytest.fixture(scope="module")
 def default_data(tmp_path_factory, shipped_size):
     """`avatarium synth` with default options (and the shipped network's photo size)."""
-    from core.cli import main
+    from cli import main
 
     folder = tmp_path_factory.mktemp("synth") / "data"
     assert main(["synth", str(folder), "--train", "2", "--heldout", "2", "--size", str(shipped_size)]) == 0
@@ -33,7 +34,7 @@ def test_synth_uses_the_shipped_networks_layout_by_default(default_data):
 
 
 def test_the_shipped_network_is_scored_on_new_people(default_data, tmp_path):
-    from core.cli import main
+    from cli import main
 
     report = tmp_path / "eval.json"
     assert main(["eval", "synthetic", "--model", str(SHIPPED), "--data", str(default_data), "--views", "4",
@@ -43,7 +44,7 @@ def test_the_shipped_network_is_scored_on_new_people(default_data, tmp_path):
 
 
 def test_fine_tuning_starts_from_the_shipped_weights(default_data, tmp_path):
-    from core.recon.infer import load_network
+    from core.recon.loading import load_network
     from core.train.train import TrainConfig, batch_tensors, load_config, loss_terms, predict, train
 
     model_config, _ = load_config(SHIPPED / "config.json")
@@ -69,7 +70,7 @@ def test_another_layout_is_refused_with_what_to_run(tmp_path, anny_body, shipped
     from core.train.train import TrainConfig, TrainingError, load_config, train
 
     other = generate(tmp_path / "other", anny_body, train=1, heldout=1, size=shipped_size, points=500)
-    from core.recon.evaluate import evaluate_synthetic
+    from core.evaluation.heldout import evaluate_synthetic
 
     with pytest.raises(DatasetError, match=f"avatarium synth NEW_FOLDER --query {SHIPPED}"):
         evaluate_synthetic(SHIPPED, other, anny_body)
@@ -77,5 +78,5 @@ def test_another_layout_is_refused_with_what_to_run(tmp_path, anny_body, shipped
     with pytest.raises(TrainingError, match="avatarium synth NEW_FOLDER --query"):
         train(other, tmp_path / "out", model_config, TrainConfig(steps=1, init=str(SHIPPED)), log=lambda _: None)
     assert not (tmp_path / "out").exists()  # nothing half-written
-    with pytest.raises(DatasetError, match="neither a query.npz file nor a folder"):
+    with pytest.raises(LayoutError, match="neither a query.npz file nor a folder"):
         load_layout(tmp_path / "nowhere")

@@ -11,7 +11,7 @@ from PIL import Image
 
 
 def run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -192,7 +192,7 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
                      "01_pifu_ryota_preview.png"]
     assert PlyData.read(str(tmp_path / "out" / "01_pifu_ryota.ply"))["vertex"].count == 40000
     assert Image.open(tmp_path / "out" / "01_pifu_ryota_preview.png").size == (768, 384)
-    from core.io.bundle import load_bundle
+    from core.persist.bundle import load_bundle
 
     bundle = load_bundle(tmp_path / "out" / "01_pifu_ryota.avatar")
     assert len(bundle.avatar.cloud) == 40000 and bundle.fit is not None and bundle.thumbnail.shape[2] == 3
@@ -201,10 +201,10 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
 def test_headless_view_plays_a_motion_on_an_avatar(tmp_path, anny_body):
     import torch
 
-    from core.io.bundle import save_bundle
+    from core.persist.bundle import save_bundle
     from core.recon.avatar_builder import build_avatar
     from core.recon.model import Prediction
-    from core.train.dataset import query_points
+    from core.recon.query import query_points
 
     query = query_points(anny_body, count=400, anchors=16)
     count = len(query.triangles)
@@ -236,10 +236,10 @@ def test_animate_writes_a_video_and_a_ply_sequence(tmp_path, anny_body):
     import torch
     from plyfile import PlyData
 
-    from core.io.bundle import save_bundle
+    from core.persist.bundle import save_bundle
     from core.recon.avatar_builder import build_avatar
     from core.recon.model import Prediction
-    from core.train.dataset import query_points
+    from core.recon.query import query_points
 
     query = query_points(anny_body, count=300, anchors=8)
     count = len(query.triangles)
@@ -265,10 +265,10 @@ def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
     import torch
 
     from core.fit.result import BodyFit
-    from core.io.bundle import save_bundle
+    from core.persist.bundle import save_bundle
     from core.recon.avatar_builder import build_avatar
     from core.recon.model import Prediction
-    from core.train.dataset import query_points
+    from core.recon.query import query_points
 
     query = query_points(anny_body, count=300, anchors=8)
     count = len(query.triangles)

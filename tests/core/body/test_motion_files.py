@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from core.body.joints import JOINT_INDEX, forward_kinematics, limit_violation
-from core.body.motions import BUILTIN_MOTIONS, builtin_motion, foot_sliding, tpose_skeleton
-from core.io.motion import Motion, MotionError, load_amass, load_motion, load_smplx_json_folder
+from core.body.motion_files import Motion, MotionError, load_amass, load_smplx_json_folder
+from core.body.motions import BUILTIN_MOTIONS, builtin_motion, foot_sliding, load_motion, tpose_skeleton
 from core.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 
 

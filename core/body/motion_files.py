@@ -214,19 +214,3 @@ def load_smplx_json_folder(path: str | os.PathLike[str], fps: float = 30.0, fram
     elif frame != "world":
         raise MotionError(f"frame must be 'opencv' or 'world', got {frame!r}")
     return Motion(motion_poses, motion_trans, float(fps), folder.name)
-
-
-def load_motion(source: str | os.PathLike[str]) -> Motion:
-    """A built-in clip by name (``walk``…), an AMASS ``.npz`` or a folder of SMPL-X ``.json`` frames."""
-    from core.body.motions import BUILTIN_MOTIONS, builtin_motion
-
-    if str(source) in BUILTIN_MOTIONS:
-        return builtin_motion(str(source))
-    path = Path(source)
-    if path.is_dir():
-        return load_smplx_json_folder(path)
-    if path.suffix.lower() == ".npz":
-        return load_amass(path)
-    names = ", ".join(BUILTIN_MOTIONS)
-    raise MotionError(f"{source} is not a motion: use a built-in clip ({names}), an AMASS .npz or a folder "
-                      "of per-frame SMPL-X .json files")

@@ -12,11 +12,12 @@ import math
 import numpy as np
 import torch
 
-from core.avatar.binding import mesh_area, surface_discs, surface_points
+from core.avatar.binding import surface_discs
 from core.body.model import BodyModel
+from core.body.surface import mesh_area, surface_points
 from core.camera import look_at
 from core.recon.avatar_builder import surface_layout
-from core.train.dataset import QueryPoints
+from core.recon.query import QueryPoints
 from core.train.synthetic import LitSplats
 
 

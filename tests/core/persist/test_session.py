@@ -15,7 +15,7 @@ from core.avatar.body_splats import body_splats
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.io.images import Photo
-from core.io.session import Session, SessionError, clear_session, load_session, process_alive, save_session
+from core.persist.session import Session, SessionError, clear_session, load_session, process_alive, save_session
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from core.avatar.avatar import Avatar
 from core.avatar.binding import Binding
 from core.fit.result import BodyFit, FitFileError
 from core.gaussians import GaussianCloud
-from core.io.bundle import BundleError, load_bundle, save_bundle
+from core.persist.bundle import BundleError, load_bundle, save_bundle
 
 
 @pytest.fixture(scope="module")

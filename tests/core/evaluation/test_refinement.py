@@ -3,9 +3,9 @@ import dataclasses
 import numpy as np
 import torch
 
+from core.evaluation.refinement import aligned_gaussians, evaluate_refinement
 from core.fit.overlay import posed_body
 from core.fit.result import BodyFit
-from core.recon.evaluate_refine import aligned_gaussians, evaluate_refinement
 from core.train.synthetic import render_person
 
 
@@ -24,7 +24,7 @@ def test_refinement_is_scored_from_the_input_and_novel_views(anny_body, tiny_mod
 def test_alignment_undoes_what_one_photo_cannot_tell(anny_body, tiny_model):
     """An avatar fitted in the wrong place (farther away, off to the side) lands on the true body."""
     from core.recon.avatar_builder import build_avatar
-    from core.recon.infer import load_network
+    from core.recon.loading import load_network
     from core.recon.model import Prediction
 
     person = render_person(anny_body, np.random.default_rng(3), size=96, splats=5000)

@@ -1,6 +1,6 @@
 import torch
 
-from core.recon.evaluate import evaluate_synthetic, network_inputs
+from core.evaluation.heldout import evaluate_synthetic, network_inputs
 
 
 def test_a_dataset_of_another_photo_size_is_resampled_to_the_networks():
@@ -16,7 +16,8 @@ def test_a_dataset_of_another_photo_size_is_resampled_to_the_networks():
 
 def test_a_network_is_scored_on_a_dataset_made_at_another_size(anny_body, tiny_model, tmp_path):
     """The tiny network reads 48² photos; its layout's people rendered at 64² are scored all the same."""
-    from core.train.dataset import generate, load_layout
+    from core.recon.query import load_layout
+    from core.train.dataset import generate
 
     model, _ = tiny_model
     data = generate(tmp_path / "data", anny_body, train=0, heldout=1, size=64, query=load_layout(model))

@@ -1,7 +1,7 @@
 """A working session on disk, for crash recovery: the avatar, its fit, the photo and the detected
 person, and the editing state (pose, pins, locks).
 
-A session folder holds ``avatar.avatar`` (the bundle, :mod:`core.io.bundle`), ``photo.npz`` (the
+A session folder holds ``avatar.avatar`` (the bundle, :mod:`core.persist.bundle`), ``photo.npz`` (the
 photo's processing copy and the person observation; NumPy arrays, no pickles) and ``state.json``
 (``"format": "avatarium-session"``, ``"version": 1``, ``pid`` of the writing process, ``saved``
 (UTC), ``pose`` [55][3] radians, ``pins``, ``locked``, ``source`` (the photo's path) and ``bundle``
@@ -54,7 +54,7 @@ class Session:
 
 def save_session(folder: str | os.PathLike[str], session: Session) -> Path:
     """Write ``session`` into ``folder`` (created); the state file written last."""
-    from core.io.bundle import save_bundle
+    from core.persist.bundle import save_bundle
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def process_alive(pid: int) -> bool:
 
 def load_session(folder: str | os.PathLike[str]) -> Session:
     """Read the session in ``folder`` (raises :class:`SessionError`, also when there is none)."""
-    from core.io.bundle import BundleError, load_bundle
+    from core.persist.bundle import BundleError, load_bundle
 
     folder = Path(folder)
     state = session_state(folder)

@@ -19,12 +19,13 @@ import numpy as np
 import torch
 
 from core.body.model import BodyModel, canonical_body
+from core.evaluation.views import SurfacePainter, orbit_cameras, psnr
 from core.fit.result import CAMERA_VIEWMAT
 from core.metrics import ssim
-from core.recon.infer import load_network
-from core.recon.views import SurfacePainter, orbit_cameras, psnr
-from core.train.dataset import DatasetError, load_split, same_layout
-from core.train.train import batch_tensors, build_model, mirror_baseline
+from core.recon.loading import build_model, load_network
+from core.recon.query import same_layout
+from core.train.dataset import DatasetError, load_split
+from core.train.train import batch_tensors, mirror_baseline
 
 
 def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLike[str], body: BodyModel,

@@ -12,7 +12,7 @@ Modes: ``true`` gives every method the ground-truth body and camera (refinement 
 avatar is moved by the similarity that puts its fitted body on the true one before rendering (one
 photo cannot tell size from distance). Methods:
 ``network`` (the network's Gaussians, no refinement), ``refined`` (the preset's refinement) and, with
-a fitted body, ``loop`` (refinement alternating with body updates, :mod:`core.recon.fit_loop`).
+a fitted body, ``loop`` (refinement alternating with body updates, :meth:`core.pipeline.Pipeline.refine`).
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import torch
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
 from core.detect.person import DetectionError, PersonObservation
+from core.evaluation.views import orbit_cameras, psnr
 from core.fit.fit_body import FitError
 from core.fit.overlay import posed_body
 from core.fit.result import CAMERA_VIEWMAT, BodyFit
 from core.gaussians import GaussianCloud
 from core.io.images import Photo
 from core.metrics import mask_iou, similarity_transform, ssim
-from core.recon.views import orbit_cameras, psnr
 
 FitMode = Literal["true", "fitted"]
 
@@ -84,7 +84,6 @@ def evaluate_refinement(model_dir: str | os.PathLike[str], body: BodyModel, mode
     Gaussian count, fit and refinement; the loop runs ``rounds`` rounds."""
     from core.pipeline import Pipeline
     from core.recon.avatar_builder import build_avatar
-    from core.recon.fit_loop import refine_with_body
     from core.recon.refine import refine_avatar
     from core.train.synthetic import render_person
 
@@ -123,7 +122,7 @@ def evaluate_refinement(model_dir: str | os.PathLike[str], body: BodyModel, mode
             methods["refined"] = (refine_avatar(network, body, fit, person.rgb, observation,
                                                 settings.refine_iterations, settings.refine_size), fit)
             if mode == "fitted":
-                methods["loop"] = refine_with_body(pipeline, photo, observation, fit, network, rounds)
+                methods["loop"] = pipeline.refine(photo, observation, fit, network, rounds)
             for name, (avatar, method_fit) in methods.items():
                 cloud = (avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if mode == "true"
                          else aligned_gaussians(avatar, body, method_fit, person.vertices))

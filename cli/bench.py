@@ -1,0 +1,240 @@
+"""``bench``: benchmarks that write JSON reports (``core.bench`` and, for the window, ``app``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli.common import (
+    PRESETS,
+    counter,
+    counts,
+    model_dir,
+)
+
+
+def backends(text: str) -> list[str]:
+    """An argparse type: comma-separated CPU rasterizer backends."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(names) - {"numba", "torch"})
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"backends are numba and torch, got {text!r}")
+    return names
+
+
+def _cmd_bench_viewer(args: argparse.Namespace) -> int:
+    from app.headless import has_display, start_virtual_display
+    from core.bench import write_report
+
+    if not has_display():
+        start_virtual_display()
+    from app.bench_viewer import bench_viewer
+
+    results = bench_viewer(args.splats, size=args.size, seconds=args.seconds, sh_degree=args.sh_degree)
+    target = write_report(args.output, "viewer", results)
+    for row in results["results"]:
+        print(f"{row['splats']:>8,} splats  static {row['fps_static']:7.1f} FPS  "
+              f"orbit {row['fps_orbit']:7.1f} FPS  sort {row['sort_ms']:6.2f} ms")
+    print(f"GL: {results['gl'].get('renderer', results['gl'])}")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_app(args: argparse.Namespace) -> int:
+    from app.headless import has_display, start_virtual_display
+    from core.bench import write_report
+
+    if not has_display():
+        start_virtual_display()
+    from app.bench_app import bench_app
+
+    photo = Path(args.photo) if args.photo else None
+    if photo is None:
+        from core.resources import example_photo_path
+
+        photo = example_photo_path()
+    results = bench_app(photo, preset=args.preset, size=args.size)
+    target = write_report(args.output, "app", results)
+    loops, slider = results["event_loop_lateness_during_reconstruction"], results["slider_to_frame"]
+    for start in ("cold", "warm"):
+        loop = loops[start]
+        print(f"drop → avatar on screen ({start}, {args.preset}): {results['drop_to_avatar_frame_s'][start]:.2f} s; "
+              f"event loop late by p95 {loop['p95_ms']:.1f} ms, max {loop['max_ms']:.1f} ms meanwhile")
+    print(f"slider → frame p50 {slider['p50_ms']:.1f} ms, p95 {slider['p95_ms']:.1f} ms; scrubbing "
+          f"{results['scrub_fps']:.1f} FPS")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_soak(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.soak import bench_soak
+
+    photos = [Path(p) for p in args.photos]
+    if not photos:
+        from core.resources import example_photo_path
+
+        photos = [example_photo_path()]
+    results = bench_soak(photos, args.count, args.preset, progress=counter("reconstructions"))
+    target = write_report(args.output, "soak", results)
+    rss, files, threads = results["rss_gb"], results["open_files"], results["os_threads"]
+    print(f"{args.count} reconstructions + exports: memory {rss['after_first']:.2f} GB after the first, "
+          f"{rss['after_last']:.2f} GB after the last (max {rss['max']:.2f}); open files {files['after_first']} → "
+          f"{files['after_last']}; threads {threads['after_first']} → {threads['after_last']}")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_body(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.body import bench_body
+
+    results = bench_body(args.gaussians, repeats=args.repeats)
+    target = write_report(args.output, "body", results)
+    load, forward = results["load"], results["forward_ms"]
+    print(f"anny load: {load['cold_process_s']:.2f} s in a fresh process ({load['cold_model_s']:.2f} s after "
+          f"importing torch), {load['warm_s']:.2f} s once imported")
+    print(f"forward: {forward['same_shape']:.1f} ms (same shape), {forward['new_shape']:.1f} ms (new shape)")
+    for row in results["skinning"]:
+        print(f"skinning {row['gaussians']:>8,} Gaussians × {row['bones_per_gaussian']} bones: "
+              f"{row['skin_ms']:8.2f} ms (binding {row['bind_s']:.2f} s)")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_render(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.render import bench_render
+
+    results = bench_render(args.splats, args.sizes, args.threads_list, args.backends, repeats=args.repeats)
+    target = write_report(args.output, "render", results)
+    for row in results["results"]:
+        print(f"{row['backend']:>5}, {row['threads']} thread(s) {row['splats']:>8,} splats {row['size']:>4}²: forward "
+              f"{row['forward_s']:.3f} s, forward+backward {row['forward_backward_s']:.3f} s, "
+              f"peak {row['peak_rss_gb']:.2f} GB")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_fit(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.fit import bench_photos, bench_synthetic
+
+    results: dict = {}
+    if args.photos:
+        print(f"Detecting and fitting {len(args.photos)} photo(s)…", file=sys.stderr)
+        results["photos"] = bench_photos([Path(p) for p in args.photos], progress=counter("photos"))
+        summary = results["photos"]["summary"]
+        if summary:
+            print(f"photos: detection {summary['detection_s']:.3f} s, fit {summary['fit_s']:.2f} s, refit after a "
+                  f"pin {summary['refit_s']:.2f} s (medians)")
+            if "min_clothed_iou_full_body" in summary:
+                print(f"full-body photos: silhouette IoU ≥ {summary['min_silhouette_iou_full_body']:.3f} (bare body), "
+                      f"≥ {summary['min_clothed_iou_full_body']:.3f} (with the clothing layer)")
+    if args.synthetic:
+        print(f"Rendering, detecting and fitting {args.synthetic} synthetic people…", file=sys.stderr)
+        results["synthetic"] = bench_synthetic(args.synthetic, seed=args.seed, progress=counter("people"))
+        summary = results["synthetic"]["summary"]
+        if summary["fitted"]:
+            print(f"synthetic: {summary['fitted']}/{summary['scenes']} fitted, PA-MPJPE "
+                  f"{summary['mean_pa_mpjpe_mm']:.1f} mm, 2D error {100 * summary['mean_keypoint_error']:.2f} % of "
+                  f"height, silhouette IoU {summary['mean_silhouette_iou']:.3f} (means)")
+    target = write_report(args.output, "fit", results)
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_recon(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.recon import bench_recon
+
+    model = model_dir(args)
+    results = bench_recon(model, [Path(p) for p in args.photos], repeats=args.repeats, progress=counter("photos"))
+    target = write_report(args.output, "recon", results)
+    if results["summary"]:
+        print(f"network inference (inputs + forward): torch {results['summary']['median_torch_s']:.3f} s, "
+              f"onnxruntime {results['summary']['median_onnxruntime_s']:.3f} s (medians); peak memory "
+              f"{results['peak_rss_gb']:.2f} GB")
+    print(f"Wrote {target}")
+    return 0
+
+
+def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
+    from core.bench import write_report
+    from core.bench.recon import bench_presets
+
+    model = model_dir(args)
+    results = bench_presets(model, [Path(p) for p in args.photos], args.presets, progress=counter("runs"))
+    target = write_report(args.output, "pipeline", results)
+    for preset, seconds in results["median_total_s"].items():
+        print(f"{preset:>9}: {seconds:.1f} s photo → avatar (median)")
+    print(f"Wrote {target}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this module's commands to the ``avatarium`` parser."""
+    bench = sub.add_parser("bench", help="benchmarks that write JSON reports")
+    bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    viewer = bench_sub.add_parser("viewer", help="viewport frame rate and depth-sort time")
+    viewer.add_argument("--splats", type=counts(100), default=[20000, 100000],
+                        help="comma-separated splat counts (default 20000,100000)")
+    viewer.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
+    viewer.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
+    viewer.add_argument("--sh-degree", type=int, choices=(0, 1, 2, 3), default=0,
+                        help="SH degree of the splats' colours (default 0; 3 is the usual for 3DGS scenes)")
+    viewer.add_argument("-o", "--output", default="bench-viewer.json", help="JSON report path")
+    viewer.set_defaults(func=_cmd_bench_viewer)
+    app_bench = bench_sub.add_parser("app", help="the window on a photo: drop → avatar time, event-loop latency, "
+                                     "slider → frame latency, scrubbing frame rate")
+    app_bench.add_argument("photo", nargs="?", help="photo to drop (default: the bundled example photo)")
+    app_bench.add_argument("--preset", default="fast", choices=PRESETS)
+    app_bench.add_argument("--size", type=int, default=512, help="viewport size in pixels (square)")
+    app_bench.add_argument("-o", "--output", default="bench-app.json", help="JSON report path")
+    app_bench.set_defaults(func=_cmd_bench_app)
+    soak = bench_sub.add_parser("soak", help="many reconstructions + exports in a row: memory, threads, open files")
+    soak.add_argument("photos", nargs="*", help="photos, used in turn (default: the bundled example photo)")
+    soak.add_argument("--count", type=int, default=50, help="reconstructions (default 50)")
+    soak.add_argument("--preset", default="fast", choices=PRESETS)
+    soak.add_argument("-o", "--output", default="bench-soak.json", help="JSON report path")
+    soak.set_defaults(func=_cmd_bench_soak)
+    body = bench_sub.add_parser("body", help="body model load/forward time and Gaussian skinning time")
+    body.add_argument("--gaussians", type=counts(100), default=[20000, 100000, 500000],
+                      help="comma-separated Gaussian counts (default 20000,100000,500000)")
+    body.add_argument("--repeats", type=int, default=20, help="timed repetitions per measure")
+    body.add_argument("-o", "--output", default="bench-body.json", help="JSON report path")
+    body.set_defaults(func=_cmd_bench_body)
+    render_bench = bench_sub.add_parser("render", help="CPU rasterizer forward / forward+backward time and memory")
+    render_bench.add_argument("--splats", type=counts(100), default=[20000, 100000],
+                              help="comma-separated Gaussian counts (default 20000,100000)")
+    render_bench.add_argument("--sizes", type=counts(1), default=[256, 512],
+                              help="comma-separated image sizes (default 256,512)")
+    render_bench.add_argument("--threads-list", type=counts(1), default=[1, 2],
+                              help="torch thread counts to try (default 1,2)")
+    render_bench.add_argument("--backends", type=backends, default=["numba", "torch"],
+                              help="comma-separated CPU backends: numba (the fast path), torch (its pure-PyTorch "
+                              "reference); default both")
+    render_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per case")
+    render_bench.add_argument("-o", "--output", default="bench-render.json", help="JSON report path")
+    render_bench.set_defaults(func=_cmd_bench_render)
+    fit_bench = bench_sub.add_parser("fit", help="detection and fit time on photos; fit accuracy on synthetic people")
+    fit_bench.add_argument("--photos", nargs="*", default=[], help="photos to time (detection and fit)")
+    fit_bench.add_argument("--synthetic", type=int, default=50, help="synthetic people to fit against the truth "
+                           "(0: none; default 50)")
+    fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
+    fit_bench.add_argument("-o", "--output", default="bench-fit.json", help="JSON report path")
+    fit_bench.set_defaults(func=_cmd_bench_fit)
+    recon_bench = bench_sub.add_parser("recon", help="network inference time (torch, onnxruntime) and memory")
+    recon_bench.add_argument("photos", nargs="+", help="photos to reconstruct (detection and fit are not timed)")
+    recon_bench.add_argument("--model", help="network folder (default: the shipped resources/models/avatarium-small)")
+    recon_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per photo")
+    recon_bench.add_argument("-o", "--output", default="bench-recon.json", help="JSON report path")
+    recon_bench.set_defaults(func=_cmd_bench_recon)
+    pipeline_bench = bench_sub.add_parser("pipeline", help="photo → avatar time per preset")
+    pipeline_bench.add_argument("photos", nargs="+", help="photos to reconstruct")
+    pipeline_bench.add_argument("--presets", type=lambda t: [p for p in t.split(",") if p],
+                                default=["fast", "balanced", "best"], help="comma-separated presets")
+    pipeline_bench.add_argument("--model", help="network folder (default: the shipped one)")
+    pipeline_bench.add_argument("-o", "--output", default="bench-pipeline.json", help="JSON report path")
+    pipeline_bench.set_defaults(func=_cmd_bench_pipeline)

@@ -1,0 +1,67 @@
+"""Linear blend skinning of points: per-bone transforms blended by skinning weights.
+
+For a point with bones i_k and weights w_k, and per-bone transforms T (posed · rest⁻¹, world):
+``A = Σ_k w_k T_{i_k}``, ``x' = A x``. Every function accepts leading batch dimensions on the
+transforms (frames). Quaternions are wxyz.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import torch
+
+from core.rotations import rotmat_to_quat
+
+_GATHER_LIMIT = 50_000  # (point, bone) pairs below which differentiable blending gathers
+
+
+def blend_rows(indices: torch.Tensor, weights: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """Σ_k w_k table[..., i_k, :] → [..., N, C] for indices/weights [N, k] and table [..., K, C]."""
+    lead, (count, width) = table.shape[:-2], table.shape[-2:]
+    if table.requires_grad and indices.numel() <= _GATHER_LIMIT:
+        # gradients for a few thousand points (fitting): a gather is cheaper than embedding_bag's
+        # backward, which sorts every index
+        return (table[..., indices, :] * weights.to(table)[..., None]).sum(-2)
+    flat = table.reshape(-1, count, width).permute(1, 0, 2).reshape(count, -1)  # frames side by side
+    out = torch.nn.functional.embedding_bag(indices, flat, per_sample_weights=weights.to(flat), mode="sum")
+    return out.reshape(len(indices), -1, width).permute(1, 0, 2).reshape(*lead, len(indices), width)
+
+
+def blend_transforms(indices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+    """Blended 3x4 transforms [..., N, 3, 4] for indices/weights [N, k] and transforms [..., K, 4, 4]."""
+    top = transforms[..., :3, :].reshape(*transforms.shape[:-2], 12)
+    return blend_rows(indices, weights, top).reshape(*transforms.shape[:-3], len(indices), 3, 4)
+
+
+def bone_quaternions(transforms: torch.Tensor, parents: Sequence[int]) -> torch.Tensor:
+    """Rotation quaternions [..., K, 4] (wxyz) of rigid bone transforms [..., K, 4, 4], each put in
+    its parent's hemisphere (parents precede children) so neighbouring bones blend without cancelling."""
+    quats = rotmat_to_quat(transforms[..., :3, :3])
+    for level in _levels(tuple(parents)):  # a level at a time, roots first
+        bones, above = level
+        parent = quats[..., above, :]
+        q = quats[..., bones, :]
+        quats[..., bones, :] = torch.where((q * parent).sum(-1, keepdim=True) < 0, -q, q)
+    return quats
+
+
+@functools.lru_cache(maxsize=8)
+def _levels(parents: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(bones, their parents) per depth level below the roots."""
+    depth = [0] * len(parents)
+    for bone, parent in enumerate(parents):
+        depth[bone] = 0 if parent < 0 else depth[parent] + 1
+    return [
+        (torch.tensor([b for b in range(len(parents)) if depth[b] == d]),
+         torch.tensor([parents[b] for b in range(len(parents)) if depth[b] == d]))
+        for d in range(1, max(depth) + 1)
+    ]
+
+
+def skin_points(points: torch.Tensor, indices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor
+                ) -> torch.Tensor:
+    """Posed points [..., N, 3] from rest points [N, 3], bones/weights [N, k], transforms [..., K, 4, 4]."""
+    blended = blend_transforms(indices, weights, transforms)
+    return (blended[..., :3] @ points.to(blended)[..., None])[..., 0] + blended[..., 3]

@@ -1,0 +1,1 @@
+"""Saving and reopening avatars: the avatar bundle and the recovery session."""
