@@ -167,22 +167,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     view = input_view(fit, rgb, observation, size)
     target, mask = view.target, view.mask
     cloud = avatar.cloud
-    with torch.no_grad():
-        transforms = body.forward(torch.tensor(avatar.shape)[None], torch.tensor(fit.pose)[None],
-                                  torch.tensor(fit.root)[None]).transforms[0]
-        posed = skin_gaussians(cloud, avatar.binding, transforms)
-        rotation = blend_transforms(avatar.binding.bone_indices, avatar.binding.bone_weights, transforms)[..., :3]
-        # Adam would give the tiny gradients of the hidden side (seen through the front) and of splats
-        # seen edge-on full-size steps and speckle them
-        axes = quat_to_rotmat(posed.quats)  # [N, 3, 3], columns = the splat's axes
-        normals = axes.gather(2, cloud.log_scales.argmin(1)[:, None, None].expand(-1, 3, 1))[..., 0]
-        eye = torch.linalg.inv(view.viewmat[0])[:3, 3]
-        towards = torch.nn.functional.normalize(eye - posed.means, dim=1)
-        facing = (normals * towards).sum(1) > min_facing
-        # Adam fine-tunes from there instead of dragging every colour the whole way
-        colours, shown = back_project(view, posed, target, mask, posed.base_colors(), min_pixels)
-    seen = (facing & (shown > min_pixels))[:, None]
-    movable = (seen[:, 0] | on_outline(view, posed, outline_pixels))[:, None]
+    posed, rotation, seen, movable, colours = _changeable(avatar, body, fit, view, min_facing, min_pixels,
+                                                          outline_pixels)
     initial = torch.where(seen, rgb_to_sh0(colours), cloud.sh[:, 0])
     sh0 = initial.clone().requires_grad_(True)
     shift = torch.zeros(len(cloud), 2, requires_grad=True)  # along the camera's x and y, in units of max_shift
@@ -220,23 +206,61 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
                 torch.where(seen, log_scales, log_scales.clamp(max=cloud.log_scales), out=log_scales)  # unseen: shrink
     report(progress, 1.0, "Avatar refined", cancel)
     with torch.no_grad():
-        posed_offset = max_shift * torch.tanh(shift) @ image_plane
-        log_scales, sh0 = log_scales.detach(), sh0.detach()
-        parts = surface_parts(body, avatar.binding.triangles, avatar.binding.barycentric)
-        if carry:
-            colours = cloud.base_colors()
-            refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
-            colours = (colours + carry_changes(cloud.means, parts, refined_colours - colours, seen[:, 0])).clamp(0, 1)
-            sh0 = torch.where(seen, sh0, rgb_to_sh0(colours))
-        means = cloud.means + torch.linalg.solve(rotation, posed_offset[..., None])[..., 0] if geometry else cloud.means
-        opacity = opacity.detach()
-        if geometry and carve is not None:  # a hand outside the photo's silhouette is outside it from every side
+        posed_offset = max_shift * torch.tanh(shift) @ image_plane if geometry else None
+        refined = _refined_cloud(avatar, body, view, posed, rotation, seen[:, 0], sh0.detach(), posed_offset,
+                                 log_scales.detach(), opacity.detach(), carry, carve, size)
+    return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)
+
+
+def _changeable(avatar: Avatar, body: BodyModel, fit: BodyFit, view: InputView, min_facing: float, min_pixels: float,
+                outline_pixels: float
+                ) -> tuple[GaussianCloud, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What refinement may change (see :func:`refine_avatar`): the avatar posed as fitted, its
+    Gaussians' blended bone rotations [N, 3, 3], ``seen`` [N, 1] (their colour and size), ``movable``
+    [N, 1] (their position and shrinking: seen or on the outline) and the photo's colours [N, 3]
+    back-projected onto them."""
+    with torch.no_grad():
+        transforms = body.forward(torch.tensor(avatar.shape)[None], torch.tensor(fit.pose)[None],
+                                  torch.tensor(fit.root)[None]).transforms[0]
+        posed = skin_gaussians(avatar.cloud, avatar.binding, transforms)
+        rotation = blend_transforms(avatar.binding.bone_indices, avatar.binding.bone_weights, transforms)[..., :3]
+        # Adam would give the tiny gradients of the hidden side (seen through the front) and of splats
+        # seen edge-on full-size steps and speckle them
+        axes = quat_to_rotmat(posed.quats)  # [N, 3, 3], columns = the splat's axes
+        normals = axes.gather(2, avatar.cloud.log_scales.argmin(1)[:, None, None].expand(-1, 3, 1))[..., 0]
+        eye = torch.linalg.inv(view.viewmat[0])[:3, 3]
+        towards = torch.nn.functional.normalize(eye - posed.means, dim=1)
+        facing = (normals * towards).sum(1) > min_facing
+        # Adam fine-tunes from there instead of dragging every colour the whole way
+        colours, shown = back_project(view, posed, view.target, view.mask, posed.base_colors(), min_pixels)
+    seen = (facing & (shown > min_pixels))[:, None]
+    movable = (seen[:, 0] | on_outline(view, posed, outline_pixels))[:, None]
+    return posed, rotation, seen, movable, colours
+
+
+def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: GaussianCloud, rotation: torch.Tensor,
+                   seen: torch.Tensor, sh0: torch.Tensor, posed_offset: torch.Tensor | None, log_scales: torch.Tensor,
+                   opacity: torch.Tensor, carry: bool, carve: float | None, size: int) -> GaussianCloud:
+    """The avatar's rest-pose cloud with refinement's results: ``posed_offset`` [N, 3] (world shifts in
+    the fitted pose, None without geometry) turned back into the rest pose, sizes, opacities, the
+    colours ``sh0`` [N, 3] of the ``seen`` [N] Gaussians and, with ``carry``, their corrections
+    carried to the hidden ones; with ``carve``, hands outside the photo's silhouette (by ``carve`` of
+    the ``size`` px crop) turned transparent."""
+    cloud = avatar.cloud
+    parts = surface_parts(body, avatar.binding.triangles, avatar.binding.barycentric)
+    if carry:
+        colours = cloud.base_colors()
+        refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
+        colours = (colours + carry_changes(cloud.means, parts, refined_colours - colours, seen)).clamp(0, 1)
+        sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
+    means = cloud.means
+    if posed_offset is not None:
+        means = cloud.means + torch.linalg.solve(rotation, posed_offset[..., None])[..., 0]
+        if carve is not None:  # a hand outside the photo's silhouette is outside it from every side
             hands = (parts == PART_INDEX["left_hand"]) | (parts == PART_INDEX["right_hand"])
             outside = hands & (mask_depth(view, posed.means + posed_offset) < -carve * size)
             opacity = torch.where(outside, torch.full_like(opacity, CARVED_LOGIT), opacity)
-        refined = GaussianCloud(means, cloud.quats, log_scales, opacity,
-                                torch.cat([sh0[:, None], cloud.sh[:, 1:]], 1))
-    return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)
+    return GaussianCloud(means, cloud.quats, log_scales, opacity, torch.cat([sh0[:, None], cloud.sh[:, 1:]], 1))
 
 
 def mask_depth(view: InputView, means: torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,7 @@ their own geometry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -231,33 +232,43 @@ def dress(outfit: Outfit, positions: np.ndarray, normals: np.ndarray, parts: np.
     # hair, hat and eyes
     head = part("head")
     eye_y = (j["left_eye_smplhf"][1] + j["right_eye_smplhf"][1]) / 2
-    centre_z = float(positions[head, 2].mean()) if head.any() else 0.0
-    top_y = float(positions[head, 1].max()) if head.any() else eye_y + 0.1
-    hair_fabric = Fabric(np.stack([outfit.hair, outfit.hair * 0.8]), "knit", 0.01, np.zeros(3))
     if outfit.hair_style != "bald":
-        behind = z < centre_z - 0.02
-        hair = head & ((y > eye_y + 0.03) | (behind & (y > eye_y - 0.05)))
-        lift: np.ndarray | float = 0.012
-        beside_neck = part("neck") & (np.abs(x) > 0.03) & (z < centre_z + 0.02)  # seen from the front too
-        if outfit.hair_style == "medium":
-            hair |= (part("head", "neck") & behind & (y > shoulder_y + 0.02)) | (beside_neck & (y > shoulder_y))
-            lift = np.where(part("neck"), 0.03, 0.018)
-        elif outfit.hair_style == "long":
-            end = shoulder_y - outfit.hair_length
-            hair |= part("head", "neck", "chest") & (z < centre_z - 0.03) & (y > end) & (reach < shoulder_x)
-            hair |= head & (np.abs(x) > 0.05) & (y > eye_y - 0.08)  # falling beside the face
-            shoulders = part("chest") & (y > shoulder_y - 0.04) & (reach < 0.6 * shoulder_x)
-            hair |= beside_neck | shoulders
-            if outfit.hair_front:
-                hair |= part("chest") & (normals[:, 2] > 0.2) & (reach > 0.05) & (reach < 0.14) & (y > end)
-            lift = np.where(part("chest", "neck"), 0.03, 0.018)
-        elif outfit.hair_style == "bun":
-            bun = np.exp(-((y - (top_y - 0.05)) ** 2 + x ** 2) / (2 * 0.035 ** 2)) * (z < centre_z)
-            lift = 0.01 + 0.05 * bun
-        wear(hair, hair_fabric, lift)
+        hair, lift = _hair(outfit, positions, normals, part, eye_y, shoulder_x, shoulder_y)
+        wear(hair, Fabric(np.stack([outfit.hair, outfit.hair * 0.8]), "knit", 0.01, np.zeros(3)), lift)
     if outfit.hat is not None:
         wear(head & (y > eye_y + 0.045), Fabric(np.stack([outfit.hat, outfit.hat]), "solid", 0.1, np.zeros(3)), 0.02)
     for eye in ("left_eye_smplhf", "right_eye_smplhf"):
         near = head & (np.linalg.norm(positions - j[eye], axis=1) < 0.016) & (normals[:, 2] > 0.5)
         albedo[near] = (0.05, 0.04, 0.04)
     return albedo, offset
+
+
+def _hair(outfit: Outfit, positions: np.ndarray, normals: np.ndarray, part: Callable[..., np.ndarray], eye_y: float,
+          shoulder_x: float, shoulder_y: float) -> tuple[np.ndarray, np.ndarray | float]:
+    """Where ``outfit``'s hair lies on the canonical surface points ``positions`` [N, 3] (bool [N]) and
+    how far it stands off (metres, [N] or one value); ``part(*names)`` selects body parts."""
+    x, y, z = positions[:, 0], positions[:, 1], positions[:, 2]
+    reach = np.abs(x)
+    head = part("head")
+    centre_z = float(positions[head, 2].mean()) if head.any() else 0.0
+    top_y = float(positions[head, 1].max()) if head.any() else eye_y + 0.1
+    behind = z < centre_z - 0.02
+    hair = head & ((y > eye_y + 0.03) | (behind & (y > eye_y - 0.05)))
+    lift: np.ndarray | float = 0.012
+    beside_neck = part("neck") & (np.abs(x) > 0.03) & (z < centre_z + 0.02)  # seen from the front too
+    if outfit.hair_style == "medium":
+        hair |= (part("head", "neck") & behind & (y > shoulder_y + 0.02)) | (beside_neck & (y > shoulder_y))
+        lift = np.where(part("neck"), 0.03, 0.018)
+    elif outfit.hair_style == "long":
+        end = shoulder_y - outfit.hair_length
+        hair |= part("head", "neck", "chest") & (z < centre_z - 0.03) & (y > end) & (reach < shoulder_x)
+        hair |= head & (np.abs(x) > 0.05) & (y > eye_y - 0.08)  # falling beside the face
+        shoulders = part("chest") & (y > shoulder_y - 0.04) & (reach < 0.6 * shoulder_x)
+        hair |= beside_neck | shoulders
+        if outfit.hair_front:
+            hair |= part("chest") & (normals[:, 2] > 0.2) & (reach > 0.05) & (reach < 0.14) & (y > end)
+        lift = np.where(part("chest", "neck"), 0.03, 0.018)
+    elif outfit.hair_style == "bun":
+        bun = np.exp(-((y - (top_y - 0.05)) ** 2 + x ** 2) / (2 * 0.035 ** 2)) * (z < centre_z)
+        lift = 0.01 + 0.05 * bun
+    return hair, lift
