@@ -29,6 +29,7 @@ class _Task:
     serial: int
     name: str
     job: Job
+    on_finished: Callable[[Any], None] | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
 
 
@@ -101,9 +102,11 @@ class JobRunner(QObject):
     def current_name(self) -> str | None:
         return None if self._current is None else self._current.name
 
-    def submit(self, name: str, job: Job) -> None:
-        """Run ``job`` now, or, while another runs, cancel that one and run this one next."""
-        task = _Task(next(self._serials), name, job)
+    def submit(self, name: str, job: Job, on_finished: Callable[[Any], None] | None = None) -> None:
+        """Run ``job`` now, or, while another runs, cancel that one and run this one next. ``on_finished``
+        gets the job's result in the GUI thread (before :attr:`finished` is emitted); a failed or
+        cancelled job never calls it."""
+        task = _Task(next(self._serials), name, job, on_finished)
         if self._current is None:
             self._start(task)
             return
@@ -155,6 +158,8 @@ class JobRunner(QObject):
         if outcome == "finished" and task.cancel.cancelled:
             outcome = "cancelled"  # finished after the user cancelled: the result is not wanted
         if outcome == "finished":
+            if task.on_finished is not None:
+                task.on_finished(value)
             self.finished.emit(task.name, value)
         elif outcome == "failed":
             self.failed.emit(task.name, value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QColorDialog,
     QDockWidget,
@@ -29,14 +29,16 @@ from PySide6.QtWidgets import (
 
 from app.autosave import Autosave
 from app.document import AvatarDocument
-from app.export_menu import EXPORTS, KINDS, NEEDS_FIT, VideoOptions
+from app.export_menu import KINDS, NEEDS_FIT, VideoOptions
 from app.images import encode_image
 from app.jobs import JobRunner
+from app.menus import build_menus, fill_recent_menu
 from app.panels.fit_editor import FitEditor
 from app.panels.pose_panel import PosePanel
 from app.panels.shape_panel import ShapePanel
 from app.panels.timeline import MotionTimeline
-from app.preferences import Preferences, PreferencesDialog, add_recent_file, recent_files
+from app.preferences import Preferences, PreferencesDialog, add_recent_file
+from app.reconstruction import Reconstruction
 from app.viewport.gl_widget import SplatViewport
 from core.avatar.avatar import Avatar
 from core.io.atomic import atomic_write
@@ -88,12 +90,11 @@ class MainWindow(QMainWindow):
         self.error_dialog: QMessageBox | None = None
         self.last_error: str | None = None
         self.last_export: list[Path] = []
-        self._undetected_photo = None  # a group photo, before a person was chosen
-        self._detected = None  # (photo, observation) being reconstructed
+        self.reconstruction = Reconstruction(self)
         self._framed_avatar: Avatar | None = None
         self.autosave = Autosave(self.document, recovery_folder, parent=self) if recovery_folder else None
         self._build_status_bar()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         geometry = self.settings.value("geometry")
         if geometry is not None:
@@ -125,81 +126,23 @@ class MainWindow(QMainWindow):
         for widget in (self._job_label, self.progress_bar, self.cancel_button, self._splat_label, self._fps_label):
             bar.addPermanentWidget(widget)
 
-    # ---------------------------------------------------------------- menus
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent_menu()
-        self.save_action = self._action(file_menu, "&Save Avatar", self.save_avatar, QKeySequence.StandardKey.Save)
-        self._action(file_menu, "Save Avatar &As…", self.save_avatar_dialog, QKeySequence.StandardKey.SaveAs)
-        self.screenshot_action = self._action(file_menu, "Save Scree&nshot…", self.screenshot_dialog, "Ctrl+Shift+P")
-        file_menu.addSeparator()
-        self._action(file_menu, "&Preferences…", self.preferences_dialog, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "&Frame Object", self.viewport.frame_object, "F")
-        self._action(view_menu, "&Reset View", self.viewport.reset_view, "Home")
-        self._action(view_menu, "&Background Colour…", self.background_dialog)
-        view_menu.addSeparator()
-        self.guide_actions = {}
-        for name, label, key in (("grid", "Floor &Grid", "G"), ("skeleton", "S&keleton", "K"),
-                                 ("mesh", "Body &Mesh (instead of the Gaussians)", "M")):
-            action = self._action(view_menu, label, lambda on, n=name: self.show_guide(n, on), key)
-            action.setCheckable(True)
-            self.guide_actions[name] = action
-        animation_menu = self.menuBar().addMenu("&Animation")
-        self.play_action = self._action(animation_menu, "&Play / Pause", self.toggle_playback, "Space")
-        self._action(animation_menu, "&Restart", self.restart_playback, "Ctrl+R")
-        export_menu = self.menuBar().addMenu("E&xport")
-        self.export_actions = {kind.fmt: self._action(export_menu, kind.label, lambda _=False, f=kind.fmt:
-                                                      self.export_dialog(f)) for kind in EXPORTS}
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About Avatarium", self.about_dialog)
-
-    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        items = recent_files(self.settings)
-        for item in items:
-            action = self.recent_menu.addAction(Path(item).name)
-            action.setToolTip(item)
-            action.triggered.connect(lambda _=False, p=item: self.open_path(p))
-        self.recent_menu.setEnabled(bool(items))
-
     def _connect(self) -> None:
         doc = self.document
         self.viewport.fps_changed.connect(self._show_fps)
         self.viewport.gl_failed.connect(lambda message: self.show_error("OpenGL problem", message))
         self.jobs.progress.connect(self._on_progress)
-        self.jobs.finished.connect(self._on_finished)
         self.jobs.failed.connect(self._on_failed)
         self.jobs.cancelled.connect(self._on_cancelled)
         self.jobs.busy_changed.connect(self._on_busy)
         doc.avatar_changed.connect(self._show_document_avatar)
         doc.pose_changed.connect(self._on_pose_changed)
-        doc.dirty_changed.connect(lambda _dirty: self._update_title())
+        doc.dirty_changed.connect(lambda _dirty: self.update_title())
         self.timeline.frame.connect(self._show_pose)
         self.timeline.motion_changed.connect(lambda motion: self._show_current_pose() if motion is None else None)
         self.timeline.failed.connect(self.show_error)
         self.fit_editor.refit_requested.connect(self.refit)
         self.fit_editor.update_requested.connect(self.update_avatar)
-        self.fit_editor.person_chosen.connect(self.choose_person)
+        self.fit_editor.person_chosen.connect(self.reconstruction.choose_person)
 
     # ---------------------------------------------------------------- opening files
     def open_path(self, path: str | Path) -> bool:
@@ -229,7 +172,7 @@ class MainWindow(QMainWindow):
 
     def _remember(self, path: Path) -> None:
         add_recent_file(self.settings, path)
-        self._fill_recent_menu()
+        fill_recent_menu(self)
 
     def _show_ply(self, path: Path) -> bool:
         try:
@@ -240,7 +183,7 @@ class MainWindow(QMainWindow):
         self._stop_player()
         self.viewport.set_cloud(cloud)
         self.current_path = path
-        self._update_title(path.name)
+        self.update_title(path.name)
         self._splat_label.setText(f"{len(cloud):,} splats (SH degree {cloud.sh_degree})")
         self.statusBar().showMessage(f"Opened {path.name}", 5000)
         return True
@@ -258,7 +201,7 @@ class MainWindow(QMainWindow):
             return False
         self.document.set_reconstruction(body, None, None, bundle.fit, bundle.avatar, path)
         self.current_path = path
-        self._update_title()
+        self.update_title()
         if motion is not None and not self.set_motion(motion):
             return False
         return True
@@ -304,7 +247,7 @@ class MainWindow(QMainWindow):
         self.player.frame_changed.connect(
             lambda t: self.statusBar().showMessage(f"{clip.name}: {t:5.2f} / {clip.duration:.2f} s"))
         self.current_path = None
-        self._update_title(f"{title or body_name} — {clip.name}")
+        self.update_title(f"{title or body_name} — {clip.name}")
         self._splat_label.setText(f"{len(self.player.cloud):,} splats, {len(body.bone_names)} bones")
         return True
 
@@ -337,46 +280,20 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- reconstruction jobs
     def reconstruct_photo(self, path: str | Path | None, box: tuple | None = None, photo=None) -> None:
-        """Detect, fit and reconstruct the person of the photo at ``path`` (or ``photo`` cropped to
-        ``box``) in the background; a running job is cancelled first."""
-        from app.tasks import detect_job
-
-        name = Path(path).name if path is not None else "the chosen person"
-        self.statusBar().showMessage(f"Reconstructing {name}…")
-        self.jobs.submit("detect", detect_job(path, self.preferences, box, photo))
+        """See :meth:`app.reconstruction.Reconstruction.reconstruct_photo`."""
+        self.reconstruction.reconstruct_photo(path, box, photo)
 
     def warm_up(self) -> None:
-        """Load the body model, detector, network and CPU renderer in the background now, so that the first
-        photo dropped is reconstructed sooner (a photo dropped meanwhile queues behind it)."""
-        from app.tasks import warm_up_job
-
-        self.jobs.submit("warm-up", warm_up_job(self.preferences))
-
-    def choose_person(self, box) -> None:
-        """The user picked one person of a group photo."""
-        if self._undetected_photo is not None:
-            self.reconstruct_photo(None, tuple(int(v) for v in box), self._undetected_photo)
+        """See :meth:`app.reconstruction.Reconstruction.warm_up`."""
+        self.reconstruction.warm_up()
 
     def refit(self) -> None:
-        """Refit the body holding the fit editor's pins and locks (background job)."""
-        from app.tasks import refit_job
-
-        doc = self.document
-        if doc.fit is None or doc.photo is None or doc.observation is None:
-            self.show_error("Nothing to refit", "Reconstruct a photo first: the fit editor needs its photo.")
-            return
-        self.jobs.submit("refit", refit_job(doc.photo, doc.observation, doc.fit, doc.pins, doc.locked,
-                                            self.preferences))
+        """See :meth:`app.reconstruction.Reconstruction.refit`."""
+        self.reconstruction.refit()
 
     def update_avatar(self) -> None:
-        """Rebuild the avatar from the current fit (background job)."""
-        from app.tasks import rebuild_job
-
-        doc = self.document
-        if doc.fit is None or doc.photo is None or doc.observation is None:
-            self.show_error("Nothing to update", "Reconstruct a photo first.")
-            return
-        self.jobs.submit("update", rebuild_job(doc.photo, doc.observation, doc.fit, self.preferences))
+        """See :meth:`app.reconstruction.Reconstruction.update_avatar`."""
+        self.reconstruction.update_avatar()
 
     def cancel_job(self) -> None:
         self.jobs.cancel()
@@ -398,49 +315,14 @@ class MainWindow(QMainWindow):
         else:
             self._job_label.setText("")
 
-    def _on_finished(self, name: str, result) -> None:
-        from app.tasks import reconstruct_job
-
-        doc = self.document
-        if name == "detect":
-            if result.boxes:
-                self._undetected_photo = result.photo
-                self.fit_editor.show_people(result.photo.rgb, result.boxes)
-                self.show_error("Several people", f"{result.message}\nClick the person to reconstruct in the "
-                                "Photo and fit panel.")
-                return
-            self._undetected_photo = None
-            self._detected = (result.photo, result.observation)
-            self.fit_editor.show_detection(result.photo, result.observation)
-            if result.observation.half_body:
-                self.statusBar().showMessage("Only the upper body is visible: the legs will be guessed.", 8000)
-            self.jobs.submit("reconstruct", reconstruct_job(result.photo, result.observation, self.preferences))
-        elif name == "reconstruct":
-            photo, observation = self._detected
-            doc.set_reconstruction(result.body, photo, observation, result.fit, result.avatar)
-            self.current_path = None
-            self._update_title()
-            self.statusBar().showMessage(f"Avatar ready in {result.seconds:.1f} s", 8000)
-        elif name == "refit":
-            doc.set_fit(result)
-            self.statusBar().showMessage(f"Refitted: keypoint error {result.mean_residual:.1f} px. Press "
-                                         "Update avatar to rebuild the avatar from this fit.", 8000)
-        elif name == "update":
-            doc.replace_avatar(result)
-            self.statusBar().showMessage("Avatar updated from the new fit", 5000)
-        elif name == "export":
-            self.last_export = list(result)
-            shown = result[0].parent if len(result) > 1 else result[0]
-            self.statusBar().showMessage(f"Wrote {shown}", 8000)
-
     def _on_failed(self, name: str, error: BaseException) -> None:
         self._on_stopped(name)
         self.show_error(_JOB_TITLES.get(name, "Something went wrong"), error_message(error))
 
     def _on_stopped(self, name: str) -> None:
         """A job failed or was cancelled: the side panel shows the document again."""
-        if name in ("detect", "reconstruct") and self._undetected_photo is None:
-            self.fit_editor.restore()
+        if name in ("detect", "reconstruct"):
+            self.reconstruction.stopped()
 
     # ---------------------------------------------------------------- showing the avatar
     def _show_document_avatar(self) -> None:
@@ -518,7 +400,7 @@ class MainWindow(QMainWindow):
             self.show_error("Avatar not saved", f"Could not write {path}: {exc}")
             return False
         self._remember(written)
-        self._update_title()
+        self.update_title()
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return True
 
@@ -556,7 +438,12 @@ class MainWindow(QMainWindow):
         doc = self.document
         motion = self.timeline.motion or load_motion("walk")
         self.jobs.submit("export", export_job(fmt, Path(path), doc.body, doc.avatar, doc.fit, doc.photo,
-                                              doc.pose.copy(), motion, video))
+                                              doc.pose.copy(), motion, video), self._exported)
+
+    def _exported(self, written: list[Path]) -> None:
+        self.last_export = list(written)
+        shown = written[0].parent if len(written) > 1 else written[0]
+        self.statusBar().showMessage(f"Wrote {shown}", 8000)
 
     def save_screenshot(self, path: str | Path) -> None:
         """Write the viewport image to ``path`` (format from the suffix, e.g. .png), atomically."""
@@ -609,7 +496,7 @@ class MainWindow(QMainWindow):
         self.error_dialog.open()
         self.statusBar().showMessage(message.splitlines()[0], 8000)
 
-    def _update_title(self, name: str | None = None) -> None:
+    def update_title(self, name: str | None = None) -> None:
         doc = self.document
         if name is None:
             name = self._stem() if doc.avatar is not None else None
@@ -661,7 +548,7 @@ class MainWindow(QMainWindow):
             self.autosave.save_now()
             if folder != self.autosave.folder:
                 remove_session(folder)
-        self._update_title()
+        self.update_title()
         self.statusBar().showMessage("Recovered the autosaved avatar; save it to keep it.", 8000)
         return True
 

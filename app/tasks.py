@@ -54,8 +54,6 @@ def pipeline_for(preferences: Preferences, cache: dict):
     from platformdirs import user_cache_dir
 
     from core.pipeline import Pipeline
-    from core.recon.onnx_runtime import cached_onnx
-    from core.resources import resource_path
 
     torch.set_num_threads(preferences.threads)
     key = ("pipeline", preferences.body_model, preferences.smplx_dir, preferences.preset, preferences.backend)
@@ -63,9 +61,8 @@ def pipeline_for(preferences: Preferences, cache: dict):
         for old in [k for k in cache if k[0] == "pipeline"]:
             cache.pop(old).close()
         body = shared_body_model(preferences.body_model, preferences.smplx_dir or None)
-        model = resource_path("models", "avatarium-small")
-        onnx = cached_onnx(model, user_cache_dir("avatarium")) if preferences.backend == "onnxruntime" else None
-        cache[key] = Pipeline(body, model, preferences.preset, onnx=onnx)
+        cache[key] = Pipeline.from_settings(body, preferences.preset, preferences.backend,
+                                            cache_dir=user_cache_dir("avatarium"))
     return cache[key]
 
 

@@ -11,6 +11,7 @@ from cli.common import (
     counter,
     counts,
     model_dir,
+    report,
 )
 
 
@@ -25,25 +26,21 @@ def backends(text: str) -> list[str]:
 
 def _cmd_bench_viewer(args: argparse.Namespace) -> int:
     from app.headless import has_display, start_virtual_display
-    from core.bench import write_report
 
     if not has_display():
         start_virtual_display()
     from app.bench_viewer import bench_viewer
 
     results = bench_viewer(args.splats, size=args.size, seconds=args.seconds, sh_degree=args.sh_degree)
-    target = write_report(args.output, "viewer", results)
     for row in results["results"]:
         print(f"{row['splats']:>8,} splats  static {row['fps_static']:7.1f} FPS  "
               f"orbit {row['fps_orbit']:7.1f} FPS  sort {row['sort_ms']:6.2f} ms")
     print(f"GL: {results['gl'].get('renderer', results['gl'])}")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "viewer", results)
 
 
 def _cmd_bench_app(args: argparse.Namespace) -> int:
     from app.headless import has_display, start_virtual_display
-    from core.bench import write_report
 
     if not has_display():
         start_virtual_display()
@@ -55,7 +52,6 @@ def _cmd_bench_app(args: argparse.Namespace) -> int:
 
         photo = example_photo_path()
     results = bench_app(photo, preset=args.preset, size=args.size)
-    target = write_report(args.output, "app", results)
     loops, slider = results["event_loop_lateness_during_reconstruction"], results["slider_to_frame"]
     for start in ("cold", "warm"):
         loop = loops[start]
@@ -63,12 +59,10 @@ def _cmd_bench_app(args: argparse.Namespace) -> int:
               f"event loop late by p95 {loop['p95_ms']:.1f} ms, max {loop['max_ms']:.1f} ms meanwhile")
     print(f"slider → frame p50 {slider['p50_ms']:.1f} ms, p95 {slider['p95_ms']:.1f} ms; scrubbing "
           f"{results['scrub_fps']:.1f} FPS")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "app", results)
 
 
 def _cmd_bench_soak(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.soak import bench_soak
 
     photos = [Path(p) for p in args.photos]
@@ -77,21 +71,17 @@ def _cmd_bench_soak(args: argparse.Namespace) -> int:
 
         photos = [example_photo_path()]
     results = bench_soak(photos, args.count, args.preset, progress=counter("reconstructions"))
-    target = write_report(args.output, "soak", results)
     rss, files, threads = results["rss_gb"], results["open_files"], results["os_threads"]
     print(f"{args.count} reconstructions + exports: memory {rss['after_first']:.2f} GB after the first, "
           f"{rss['after_last']:.2f} GB after the last (max {rss['max']:.2f}); open files {files['after_first']} → "
           f"{files['after_last']}; threads {threads['after_first']} → {threads['after_last']}")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "soak", results)
 
 
 def _cmd_bench_body(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.body import bench_body
 
     results = bench_body(args.gaussians, repeats=args.repeats)
-    target = write_report(args.output, "body", results)
     load, forward = results["load"], results["forward_ms"]
     print(f"anny load: {load['cold_process_s']:.2f} s in a fresh process ({load['cold_model_s']:.2f} s after "
           f"importing torch), {load['warm_s']:.2f} s once imported")
@@ -99,26 +89,21 @@ def _cmd_bench_body(args: argparse.Namespace) -> int:
     for row in results["skinning"]:
         print(f"skinning {row['gaussians']:>8,} Gaussians × {row['bones_per_gaussian']} bones: "
               f"{row['skin_ms']:8.2f} ms (binding {row['bind_s']:.2f} s)")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "body", results)
 
 
 def _cmd_bench_render(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.render import bench_render
 
     results = bench_render(args.splats, args.sizes, args.threads_list, args.backends, repeats=args.repeats)
-    target = write_report(args.output, "render", results)
     for row in results["results"]:
         print(f"{row['backend']:>5}, {row['threads']} thread(s) {row['splats']:>8,} splats {row['size']:>4}²: forward "
               f"{row['forward_s']:.3f} s, forward+backward {row['forward_backward_s']:.3f} s, "
               f"peak {row['peak_rss_gb']:.2f} GB")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "render", results)
 
 
 def _cmd_bench_fit(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.fit import bench_photos, bench_synthetic
 
     results: dict = {}
@@ -140,37 +125,29 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
             print(f"synthetic: {summary['fitted']}/{summary['scenes']} fitted, PA-MPJPE "
                   f"{summary['mean_pa_mpjpe_mm']:.1f} mm, 2D error {100 * summary['mean_keypoint_error']:.2f} % of "
                   f"height, silhouette IoU {summary['mean_silhouette_iou']:.3f} (means)")
-    target = write_report(args.output, "fit", results)
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "fit", results)
 
 
 def _cmd_bench_recon(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.recon import bench_recon
 
     model = model_dir(args)
     results = bench_recon(model, [Path(p) for p in args.photos], repeats=args.repeats, progress=counter("photos"))
-    target = write_report(args.output, "recon", results)
     if results["summary"]:
         print(f"network inference (inputs + forward): torch {results['summary']['median_torch_s']:.3f} s, "
               f"onnxruntime {results['summary']['median_onnxruntime_s']:.3f} s (medians); peak memory "
               f"{results['peak_rss_gb']:.2f} GB")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "recon", results)
 
 
 def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.bench.recon import bench_presets
 
     model = model_dir(args)
     results = bench_presets(model, [Path(p) for p in args.photos], args.presets, progress=counter("runs"))
-    target = write_report(args.output, "pipeline", results)
     for preset, seconds in results["median_total_s"].items():
         print(f"{preset:>9}: {seconds:.1f} s photo → avatar (median)")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "pipeline", results)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

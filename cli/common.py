@@ -55,9 +55,9 @@ def counts(minimum: int):
 
 def model_dir(args: argparse.Namespace) -> Path:
     """The network folder of ``--model``, or the bundled network."""
-    from core.resources import resource_path
+    from core.resources import shipped_model_dir
 
-    return Path(args.model) if args.model else resource_path("models", "avatarium-small")
+    return Path(args.model) if args.model else shipped_model_dir()
 
 
 def load_body(name: str, smplx_dir: str | None = None):
@@ -74,3 +74,11 @@ def add_reconstruction_options(parser: argparse.ArgumentParser, output: str) -> 
     parser.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     parser.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     parser.add_argument("-o", "--output", default=output, help="JSON report path")
+
+
+def report(output: str | Path, benchmark: str, results: dict) -> int:
+    """Write ``results`` as the JSON report ``output`` (:func:`core.bench.write_report`), say where; 0."""
+    from core.bench import write_report
+
+    print(f"Wrote {write_report(output, benchmark, results)}")
+    return 0

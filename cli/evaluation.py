@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from cli.common import (
     add_reconstruction_options,
@@ -13,81 +12,74 @@ from cli.common import (
     counts,
     load_body,
     model_dir,
+    report,
 )
 
 
 def _cmd_eval_synthetic(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.evaluation.heldout import evaluate_synthetic
 
     body = load_body(args.body, args.smplx_dir)
     results = evaluate_synthetic(args.model, args.data, body, views=args.views, limit=args.limit,
                                  progress=counter("people"))
-    target = write_report(args.output, "eval-synthetic", results)
     for name, scores in results["summary"].items():
         if isinstance(scores, dict):
             print(f"{name:>9}: input view {scores['psnr_input']:.2f} dB, novel views {scores['psnr_novel']:.2f} dB "
                   f"(SSIM {scores['ssim_novel']:.3f}), back view {scores['psnr_back']:.2f} dB")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "eval-synthetic", results)
 
 
 def _cmd_eval_refine(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.evaluation.refinement import evaluate_refinement
 
     body = load_body(args.body, args.smplx_dir)
     results = evaluate_refinement(model_dir(args), body, args.fit, args.count, args.size, args.views, args.seed,
                                   args.preset, args.rounds, progress=counter("people"))
-    target = write_report(args.output, "eval-refine", results)
     for name, scores in results["summary"].items():
         if isinstance(scores, dict):
             print(f"{name:>8}: input view {scores['psnr_input']:.2f} dB, novel views {scores['psnr_novel']:.2f} dB "
                   f"(SSIM {scores['ssim_novel']:.3f}, silhouette IoU {scores['iou_novel']:.3f}), "
                   f"back view {scores['psnr_back']:.2f} dB")
-    print(f"Wrote {target}")
-    return 0
+    return report(args.output, "eval-refine", results)
 
 
 def _cmd_eval_real(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.evaluation.real import evaluate_real
 
     body = load_body(args.body, args.smplx_dir)
     results = evaluate_real(args.folder, body, model_dir(args), args.preset, args.limit, args.sheet,
                             progress=counter("people"))
-    target = write_report(args.output, "eval-real", results)
     for name, scores in results["summary"].items():
         if isinstance(scores, dict) and "back_psnr" in scores:
             parts = ", ".join(f"{part} {value:.1f}" for part, value in scores.get("back_parts", {}).items())
             print(f"{name:>8}: back view {scores['back_psnr']:.2f} dB (SSIM {scores['back_ssim']:.3f}, silhouette "
                   f"IoU {scores['back_iou']:.3f}); colour error ΔE00 {parts}")
-    return end_evaluation(results, target, "subjects", "subject", args.sheet,
-                           "front | truth | refined | network | mirror")
+    return end_evaluation(args, "eval-real", results, "subjects", "subject",
+                          "front | truth | refined | network | mirror")
 
 
 def _cmd_eval_holes(args: argparse.Namespace) -> int:
-    from core.bench import write_report
     from core.evaluation.holes import evaluate_holes
 
     body = load_body(args.body, args.smplx_dir)
     results = evaluate_holes(args.photos, body, model_dir(args), args.preset, args.sizes, args.views, args.sheet,
                              progress=counter("photos"))
-    target = write_report(args.output, "eval-holes", results)
     for size, scores in results["summary_worst_photo"].items():
         print(f"{size:>5}²: holes inside the body {100 * scores['body_mean']:.2f} % (worst view "
               f"{100 * scores['body_worst']:.2f} %), pinholes in the avatar's outline "
               f"{100 * scores['alpha_mean']:.2f} % (worst view {100 * scores['alpha_worst']:.2f} %), worst photo")
-    return end_evaluation(results, target, "photos", "photo", args.sheet, "photo | front | left | back | right")
+    return end_evaluation(args, "eval-holes", results, "photos", "photo", "photo | front | left | back | right")
 
 
-def end_evaluation(results: dict, target: Path, rows: str, name: str, sheet: str | None, columns: str) -> int:
-    """Report an evaluation's failures, where its contact sheet and report went; exit 1 if nothing was scored."""
+def end_evaluation(args: argparse.Namespace, benchmark: str, results: dict, rows: str, name: str, columns: str
+                   ) -> int:
+    """Report an evaluation's failures, where its contact sheet (``args.sheet``) and JSON report went;
+    exit 1 if nothing was scored."""
     for failure in results["failed"]:
         print(f"  failed: {failure[name]}: {failure['error']}", file=sys.stderr)
-    if sheet and results[rows]:
-        print(f"Wrote {sheet} ({columns})")
-    print(f"Wrote {target}")
+    if args.sheet and results[rows]:
+        print(f"Wrote {args.sheet} ({columns})")
+    report(args.output, benchmark, results)
     return 0 if results[rows] else 1
 
 

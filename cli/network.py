@@ -15,7 +15,7 @@ from cli.common import (
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from core.recon.query import load_layout
-    from core.resources import resource_path
+    from core.resources import shipped_model_dir
     from core.train.dataset import generate
 
     if args.train < 0 or args.heldout < 0 or args.train + args.heldout == 0:
@@ -29,7 +29,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         query = load_layout(args.query)
         print(f"Query points of {args.query} ({len(query.triangles)} points)")
     else:
-        shipped = load_layout(resource_path("models", "avatarium-small"))
+        shipped = load_layout(shipped_model_dir())
         if body.name == "anny" and len(shipped.triangles) == args.points:
             query = shipped
             print(f"Query points of the shipped network ({args.points} points)")

@@ -91,7 +91,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     model = model_dir(args)
     body = load_body(args.body, args.smplx_dir)
     failed = []
-    with Pipeline(body, model, preset=args.preset) as pipeline:
+    with Pipeline.from_settings(body, args.preset, model_dir=model) as pipeline:
         for index, name in enumerate(args.photos, 1):
             print(f"[{index}/{len(args.photos)}] {name}", file=sys.stderr)
             try:

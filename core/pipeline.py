@@ -82,6 +82,24 @@ class Pipeline:
         self.detector = PersonDetector()
         self.reconstructor = Reconstructor(Path(model_dir), body, onnx=onnx)
 
+    @classmethod
+    def from_settings(cls, body: BodyModel, preset: str = "balanced", backend: str = "torch",
+                      model_dir: str | os.PathLike[str] | None = None,
+                      cache_dir: str | os.PathLike[str] | None = None) -> Pipeline:
+        """The pipeline that the app's preferences or the command line's options name: the network in
+        ``model_dir`` (default: the shipped one) run by ``backend`` "torch" or "onnxruntime" (its ONNX
+        export made once into ``cache_dir``, :func:`core.recon.onnx_runtime.cached_onnx`)."""
+        from core.recon.onnx_runtime import cached_onnx
+        from core.resources import shipped_model_dir
+
+        model = Path(model_dir) if model_dir else shipped_model_dir()
+        if backend not in ("torch", "onnxruntime"):
+            raise ValueError(f"unknown inference backend '{backend}' (torch or onnxruntime)")
+        if backend == "onnxruntime" and cache_dir is None:
+            raise ValueError("the onnxruntime backend needs a folder for the network's ONNX export")
+        onnx = cached_onnx(model, cache_dir) if backend == "onnxruntime" else None
+        return cls(body, model, preset, onnx=onnx)
+
     def close(self) -> None:
         self.detector.close()
 

@@ -46,13 +46,13 @@ def bench_soak(photos: Sequence[Path], count: int = 50, preset: str = "fast",
     from core.export.writers import FORMATS, write_formats
     from core.io.images import load_image
     from core.pipeline import Pipeline
-    from core.resources import resource_path
+    from core.resources import shipped_model_dir
 
     body = AnnyBody()
     runs = []
     scratch = Path(tempfile.mkdtemp(prefix="avatarium-soak-"))
     try:
-        with Pipeline(body, resource_path("models", "avatarium-small"), preset) as pipeline:
+        with Pipeline(body, shipped_model_dir(), preset) as pipeline:
             for i in range(count):
                 path = Path(photos[i % len(photos)])
                 start = time.perf_counter()

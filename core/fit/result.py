@@ -19,6 +19,7 @@ import numpy as np
 
 from core.body.joints import JOINT_NAMES, NUM_JOINTS
 from core.io.atomic import write_bytes_atomic
+from core.io.errors import read_errors_as
 
 FORMAT = "avatarium-body-fit"
 VERSION = 1
@@ -155,14 +156,11 @@ class BodyFit:
     def load(cls, path: str | os.PathLike[str], max_bytes: int = 10_000_000) -> BodyFit:
         """Read a fit written by :meth:`save`."""
         path = Path(path)
-        try:
+        with read_errors_as(FitFileError, f"{path.name}: cannot be read as a fit file",
+                            (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError)):
             if path.stat().st_size > max_bytes:
                 raise FitFileError(f"{path.name}: {path.stat().st_size:,} bytes is too large for a fit file")
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FitFileError:
-            raise
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise FitFileError(f"{path.name}: cannot be read as a fit file ({exc})") from None
         return cls.from_dict(data, path.name)
 
 

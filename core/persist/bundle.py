@@ -34,6 +34,7 @@ from core.avatar.binding import Binding
 from core.fit.result import BodyFit, FitFileError
 from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import atomic_path
+from core.io.errors import read_errors_as
 from core.io.ply import PlyError, encode_ply, read_ply
 from core.limits import how_to_raise, limit
 
@@ -108,7 +109,8 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> B
         for required in ("manifest.json", "gaussians.ply", "binding.npz"):
             if required not in members:
                 raise fail(f"lacks {required} (not a complete avatar bundle)")
-        try:
+        with read_errors_as(BundleError, f"{name}: is damaged", (KeyError, TypeError, RecursionError, *DAMAGED_ARCHIVE),
+                            readers=(PlyError, FitFileError)):
             manifest = json.loads(archive.read("manifest.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise fail("is not an Avatarium avatar bundle (wrong manifest format)")
@@ -125,12 +127,6 @@ def load_bundle(path: str | os.PathLike[str], max_bytes: int | None = None) -> B
             thumbnail = _read_png(archive.read("thumbnail.png")) if "thumbnail.png" in members else None
             shape = np.asarray(manifest["shape"], np.float32)
             body_model = str(manifest["body_model"])
-        except BundleError:
-            raise
-        except (PlyError, FitFileError) as exc:
-            raise fail(str(exc)) from None
-        except (KeyError, TypeError, RecursionError, *DAMAGED_ARCHIVE) as exc:
-            raise fail(f"is damaged ({type(exc).__name__}: {exc})") from None
     count = len(cloud)
     binding = _check_binding(arrays, count, fail)
     if manifest.get("gaussians") != count:

@@ -27,6 +27,7 @@ from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.io.archive import DAMAGED_ARCHIVE
 from core.io.atomic import write_bytes_atomic
+from core.io.errors import read_errors_as
 from core.io.images import Photo
 
 FORMAT = "avatarium-session"
@@ -120,8 +121,9 @@ def load_session(folder: str | os.PathLike[str]) -> Session:
     state = session_state(folder)
     if state is None:
         raise SessionError(f"there is no session in {folder}")
-    try:
+    with read_errors_as(SessionError, "the recovered avatar is damaged", (), readers=(BundleError,)):
         bundle = load_bundle(folder / "avatar.avatar")
+    with read_errors_as(SessionError, "the recovered session is damaged", (KeyError, TypeError, *DAMAGED_ARCHIVE)):
         pose = np.asarray(state["pose"], np.float32)
         if pose.shape != (NUM_JOINTS, 3) or not np.isfinite(pose).all():
             raise SessionError("the recovered session has an invalid pose")
@@ -138,12 +140,6 @@ def load_session(folder: str | os.PathLike[str]) -> Session:
                 observation = PersonObservation(mask.astype(np.float32), data["keypoints"].astype(np.float64),
                                                 tuple(int(v) for v in data["box"]), bool(data["half_body"]),
                                                 str(data["mask_source"]))
-    except SessionError:
-        raise
-    except BundleError as exc:
-        raise SessionError(f"the recovered avatar is damaged ({exc})") from None
-    except (KeyError, TypeError, *DAMAGED_ARCHIVE) as exc:
-        raise SessionError(f"the recovered session is damaged ({type(exc).__name__}: {exc})") from None
     return Session(bundle.avatar, bundle.fit, photo, observation, pose, pins, locked,
                    Path(state["bundle"]) if state.get("bundle") else None, int(state.get("pid") or 0),
                    str(state.get("saved") or ""))

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from core.io.errors import read_errors_as
 from core.recon.model import ModelConfig, ReconstructionNet
 from core.recon.query import LayoutError, QueryPoints
 
@@ -37,17 +38,12 @@ def load_network(folder: str | os.PathLike[str]) -> tuple[ReconstructionNet, Que
     for name in ("model.safetensors", "checkpoint.json", "query.npz"):
         if not (folder / name).is_file():
             raise ModelError(f"{folder} has no {name}: not a trained Avatarium network folder")
-    try:
+    with read_errors_as(ModelError, f"{folder} does not hold a usable network",
+                        (OSError, ValueError, TypeError, RecursionError, RuntimeError), readers=(LayoutError,)):
         meta = json.loads((folder / "checkpoint.json").read_bytes()[:10_000_000])
         if not isinstance(meta, dict):
             raise ModelError(f"{folder}/checkpoint.json is not a checkpoint (not a JSON object)")
         query = QueryPoints.load(folder / "query.npz")
         model = build_model(ModelConfig.from_dict(meta.get("model", {})), query)
         load_weights(model, folder / "model.safetensors")
-    except ModelError:
-        raise
-    except LayoutError as exc:
-        raise ModelError(f"{folder}: {exc}") from None
-    except (OSError, ValueError, TypeError, RecursionError, RuntimeError) as exc:
-        raise ModelError(f"{folder} does not hold a usable network ({type(exc).__name__}: {exc})") from None
     return model.train(False), query, meta

@@ -99,3 +99,20 @@ def test_cache_lives_across_jobs(qtbot, runner):
         with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
             runner.submit("count", remember)
         assert blocker.args == ["count", expected]
+
+
+def test_the_jobs_own_callback_gets_its_result_and_only_when_it_finished(qtbot, runner):
+    received = []
+    started = threading.Event()
+
+    def broken(progress, cancel, cache):
+        raise RuntimeError("boom")
+
+    runner.submit("slow", _endless(started), on_finished=lambda result: received.append(("slow", result)))
+    assert started.wait(5)
+    runner.submit("broken", broken, on_finished=lambda result: received.append(("broken", result)))
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    assert received == []  # cancelled and failed jobs never call back
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.submit("fine", lambda p, c, cache: 7, on_finished=lambda result: received.append(("fine", result)))
+    assert received == [("fine", 7)]

@@ -111,3 +111,20 @@ def test_interrupted_reconstruct_command_writes_nothing(tmp_path):
     assert process.wait(30) == 130
     assert time.perf_counter() - start < 5.0
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
+
+
+def test_pipeline_from_settings_picks_the_network_and_its_backend(anny_body, tiny_model, tmp_path):
+    from core.recon.onnx_runtime import OnnxNetwork
+    from core.resources import shipped_model_dir
+
+    with Pipeline.from_settings(anny_body, "fast") as pipeline:
+        assert pipeline.reconstructor.query.triangles.shape[0] == 6000  # the shipped network's layout
+        assert pipeline.reconstructor.runner is pipeline.reconstructor.model
+    with Pipeline.from_settings(anny_body, "fast", "onnxruntime", model_dir=tiny_model[0],
+                                cache_dir=tmp_path) as pipeline:
+        assert isinstance(pipeline.reconstructor.runner, OnnxNetwork)
+        assert len(list(tmp_path.glob("network-*.onnx"))) == 1
+    with pytest.raises(ValueError, match="needs a folder"):
+        Pipeline.from_settings(anny_body, "fast", "onnxruntime", model_dir=tiny_model[0])
+    with pytest.raises(ValueError, match="torch or onnxruntime"):
+        Pipeline.from_settings(anny_body, "fast", "tensorrt", model_dir=shipped_model_dir())
