@@ -7,10 +7,15 @@ turns. So the change refinement made — photo minus network, a smooth field ove
 carried to each hidden Gaussian from the seen Gaussians around its front/back partner (its
 position mirrored through the depth centre of its body part: the back of the chest takes the
 front's correction, the back of the head the face's), or, when no seen Gaussian lies there, from
-the seen Gaussians around itself. The network's own structure stays: hair on the back of the head,
-a print that is only on the front. The carried change is the per-channel median over the nearest
-seen Gaussians (about 8 cm around at an avatar's density), so a print smaller than that does not
-leak through; a larger one the network sees and predicts itself, which leaves little to correct.
+the seen Gaussians around itself. With the network's colours given, "around" is measured in position
+and colour together (:data:`METRES_PER_COLOUR`): a hidden Gaussian takes the correction of seen ones
+the network painted alike, the same material. The back of the head, hair in the network's guess,
+takes the correction of the hair the photo shows rather than the face's; the back of an open coat
+takes the coat's, not the striped shirt's between its edges. The network's own structure stays: hair
+on the back of the head, a print that is only on the front. The carried change is the per-channel
+median over the nearest seen Gaussians (about 8 cm around at an avatar's density), so a print smaller
+than that does not leak through; a larger one the network sees and predicts itself, which leaves
+little to correct.
 
 Positions are the avatar's rest pose (metres, Y up, the person facing +Z, limbs in the frontal plane).
 """
@@ -26,6 +31,8 @@ POOL = 4000
 NEIGHBOURS = 96
 #: Farthest (metres) a neighbour may be from the partner's position for the partner to count.
 REACH = 0.06
+#: With the network's colours: metres that a unit of RGB difference ([0, 1] per channel) counts as.
+METRES_PER_COLOUR = 0.25
 
 
 def partner_positions(positions: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
@@ -40,10 +47,11 @@ def partner_positions(positions: torch.Tensor, parts: torch.Tensor) -> torch.Ten
 
 
 def carry_changes(positions: torch.Tensor, parts: torch.Tensor, change: torch.Tensor, seen: torch.Tensor,
-                  seed: int = 0) -> torch.Tensor:
+                  colours: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
     """``change`` [N, D] where ``seen`` [N] (bool); elsewhere the median change of the seen Gaussians
     near the front/back partner (same part) or near the Gaussian itself (see the module docstring),
-    zero on a part the photo does not show at all. ``positions`` [N, 3] rest pose, ``parts`` [N]."""
+    zero on a part the photo does not show at all. ``positions`` [N, 3] rest pose, ``parts`` [N];
+    ``colours`` [N, 3] (the network's, [0, 1]) make nearness count colour as well."""
     from scipy.spatial import cKDTree
 
     out = change.clone()
@@ -58,6 +66,12 @@ def carry_changes(positions: torch.Tensor, parts: torch.Tensor, change: torch.Te
     pool_parts = parts[pool].numpy()
     partners = partner_positions(positions, parts)[hidden].numpy()
     own = positions[hidden].numpy()
+    space = positions.numpy()
+    if colours is not None:  # colour as extra coordinates: alike is near
+        paint = METRES_PER_COLOUR * colours.to(positions.dtype).numpy()
+        space = np.concatenate([space, paint], 1)
+        partners = np.concatenate([partners, paint[hidden.numpy()]], 1)
+        own = np.concatenate([own, paint[hidden.numpy()]], 1)
     hidden_parts = parts[hidden].numpy()
     carried = np.zeros((len(hidden), change.shape[1]), np.float32)
     for part in np.unique(hidden_parts):
@@ -65,7 +79,7 @@ def carry_changes(positions: torch.Tensor, parts: torch.Tensor, change: torch.Te
         members = np.flatnonzero(pool_parts == part)
         if len(members) == 0:
             continue
-        tree = cKDTree(positions[pool[members]].numpy())
+        tree = cKDTree(space[pool[members].numpy()])
         k = min(NEIGHBOURS, len(members))
         distance, index = tree.query(partners[rows], k=k)
         _, near_own = tree.query(own[rows], k=k)

@@ -251,7 +251,8 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     if carry:
         colours = cloud.base_colors()
         refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
-        colours = (colours + carry_changes(cloud.means, parts, refined_colours - colours, seen)).clamp(0, 1)
+        carried = carry_changes(cloud.means, parts, refined_colours - colours, seen, colours)
+        colours = (colours + carried).clamp(0, 1)
         sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
     means = cloud.means
     if posed_offset is not None:

@@ -46,3 +46,22 @@ def test_any_smooth_change_is_carried_a_shift_as_well_as_a_colour():
     torch.testing.assert_close(carried[edge, 0], 0.02 * torch.sign(positions[edge, 0]))  # so is the back
     nothing_seen = carry_changes(positions, parts, shift, torch.zeros_like(seen))
     assert (nothing_seen == 0).all()
+
+
+def test_with_the_networks_colours_the_back_takes_the_correction_of_the_same_material():
+    """A head: the network painted the seen top and the whole back brown (hair) and the seen face skin;
+    the photo shows the hair black. The back's partner is the face, but its material is the hair's."""
+    positions, parts, seen = _torso()
+    positions = positions * 0.35  # head-sized: 10 x 21 cm, 7 cm deep
+    brown, skin = torch.tensor([0.35, 0.25, 0.2]), torch.tensor([0.85, 0.65, 0.55])
+    hair_seen = seen & (positions[:, 1] > 0.16)
+    colours = torch.where((seen & ~hair_seen)[:, None], skin, brown)
+    correction = torch.zeros(len(parts), 3)
+    correction[hair_seen] = torch.tensor([0.05, 0.05, 0.05]) - brown  # black in the photo
+    back = ~seen & (parts == 0) & (positions[:, 1] < 0.1)  # behind the face
+    without = carry_changes(positions, parts, correction, seen)
+    with_colours = carry_changes(positions, parts, correction, seen, colours)
+    assert without[back].abs().max() < 1e-6  # the face's correction: none, the back stays brown
+    torch.testing.assert_close(with_colours[back], (torch.tensor([0.05, 0.05, 0.05]) - brown).expand(
+        int(back.sum()), 3), atol=1e-6, rtol=0)  # the hair's: black
+    torch.testing.assert_close(with_colours[seen], correction[seen])
