@@ -5,7 +5,8 @@ surface; each takes the colour, outward offset, shape and opacity of its nearest
 the T-pose): the network's scale multipliers and surface-frame rotation reshape a flat disc of
 σ = 0.6 sample spacings in the surface and 0.1 across it (the render losses train them on the same
 disc at the training points' spacing, see :mod:`core.train.render_loss`; :func:`core.avatar.binding.reshape_discs`).
-Neither the network nor the refinement may thin the surface into pinholes (:func:`solid_floor`).
+Neither the network nor the refinement may thin the surface into pinholes (:func:`solid_floor`), also
+where Gaussians stand off the body and so lie farther apart (:func:`local_spacing`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ MIN_OPACITY = 0.9
 #: Least in-plane σ of an avatar's Gaussian, in sample spacings (a disc of the network's is 0.6): a
 #: posed body stretches its surface (shoulders of a raised arm), which 0.6 leaves full of pinholes.
 SOLID_DISC = 0.75
+#: Surface neighbours over which the spread of Gaussians standing off the body is measured.
+_SPREAD_NEIGHBOURS = 6
+#: Most that standing off the body may widen a Gaussian's spacing (a coat 8 cm off a 4 cm forearm).
+MAX_SPREAD = 3.0
 
 
 def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
@@ -39,15 +44,39 @@ def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
     return math.sqrt(float(mesh_area(canonical, body.faces)) / count)
 
 
-def solid_floor(log_scales: torch.Tensor, opacity_logits: torch.Tensor, spacing: float
+def solid_floor(log_scales: torch.Tensor, opacity_logits: torch.Tensor, spacing: torch.Tensor | float
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``log_scales`` [N, 3] and ``opacity_logits`` [N] raised where needed so Gaussians ``spacing``
-    metres apart close the surface at any zoom: both in-plane σ of a disc (axes 0 and 1) at least
-    :data:`SOLID_DISC` spacings (neighbours overlap: no pinholes however large the
-    image), opacity at least :data:`MIN_OPACITY`. The thin axis is left alone."""
-    floor = math.log(SOLID_DISC * spacing)
-    raised = torch.cat([log_scales[:, :2].clamp_min(floor), log_scales[:, 2:]], 1)
+    metres apart ([N] or one value, :func:`local_spacing`) close the surface at any zoom: both
+    in-plane σ of a disc (axes 0 and 1) at least :data:`SOLID_DISC` spacings (neighbours overlap: no
+    pinholes however large the image), opacity at least :data:`MIN_OPACITY`. The thin axis is left alone."""
+    floor = torch.log(SOLID_DISC * torch.as_tensor(spacing, dtype=log_scales.dtype)).expand(len(log_scales))
+    raised = torch.cat([torch.maximum(log_scales[:, :2], floor[:, None]), log_scales[:, 2:]], 1)
     return raised, opacity_logits.clamp_min(math.log(MIN_OPACITY / (1 - MIN_OPACITY)))
+
+
+def local_spacing(surface: torch.Tensor, means: torch.Tensor, spacing: float) -> torch.Tensor:
+    """Per Gaussian [N], the spacing (metres) between it and its neighbours: ``spacing`` where it lies
+    on the body (at ``surface`` [N, 3], rest pose), widened by how far standing off the body (to
+    ``means`` [N, 3]) spread it from its nearest surface neighbours (1 to :data:`MAX_SPREAD` times): a
+    coat around a thin arm is a wider tube than the arm, with as many Gaussians."""
+    from scipy.spatial import cKDTree
+
+    on_body, off_body = surface.double().numpy(), means.double().numpy()
+    _, neighbours = cKDTree(on_body).query(on_body, k=_SPREAD_NEIGHBOURS + 1)
+    neighbours = neighbours[:, 1:]
+    before = np.linalg.norm(on_body[neighbours] - on_body[:, None], axis=2).mean(1)
+    after = np.linalg.norm(off_body[neighbours] - off_body[:, None], axis=2).mean(1)
+    spread = np.clip(after / np.maximum(before, 1e-9), 1.0, MAX_SPREAD)
+    return spacing * torch.from_numpy(spread).to(means.dtype)
+
+
+def avatar_spacing(body: BodyModel, avatar: Avatar) -> torch.Tensor:
+    """:func:`local_spacing` [N] of ``avatar``'s Gaussians (rest pose), for its body and shape."""
+    with torch.no_grad():
+        rest = body.rest(torch.tensor(avatar.shape)[None]).vertices[0]
+    surface, _ = surface_points(body, rest, avatar.binding.triangles, avatar.binding.barycentric)
+    return local_spacing(surface, avatar.cloud.means, sample_spacing(body, avatar.shape, len(avatar.cloud)))
 
 
 def surface_layout(body: BodyModel, query: QueryPoints, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -84,7 +113,8 @@ def build_avatar(body: BodyModel, query: QueryPoints, shape: np.ndarray, predict
     spacing = sample_spacing(body, shape, count)
     quats, log_scales = reshape_discs(*surface_discs(frames, spacing), prediction.log_scale[0, nearest].float(),
                                       prediction.rotation[0, nearest].float())
-    log_scales, opacity_logits = solid_floor(log_scales, prediction.opacity_logit[0, nearest].float(), spacing)
+    log_scales, opacity_logits = solid_floor(log_scales, prediction.opacity_logit[0, nearest].float(),
+                                             local_spacing(points, means, spacing))
     cloud = GaussianCloud(means=means.contiguous(), quats=quats.contiguous(), log_scales=log_scales.contiguous(),
                           opacity_logits=opacity_logits.contiguous(), sh=rgb_to_sh0(colour)[:, None, :])
     return Avatar(cloud, bind_to_triangles(triangles, barycentric, body), body.name, np.asarray(shape, np.float32))

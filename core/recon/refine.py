@@ -9,7 +9,6 @@ mask. What the photo does not show (the back, splats seen edge-on) keeps the net
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
-from core.recon.avatar_builder import SOLID_DISC, sample_spacing
+from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
 from core.recon.hidden_side import carry_changes
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
@@ -146,7 +145,9 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     ``geometry`` they may also shift parallel to the photo's image plane (at most ``max_shift``
     metres per axis, kept small by ``shift_prior``; depth is unobservable), grow or shrink and
     become more opaque (never less: what the photo does not show must stay solid from other views; nor
-    smaller than :func:`core.recon.avatar_builder.solid_floor` allows, which would open pinholes),
+    smaller than :func:`core.recon.avatar_builder.solid_floor` allows, which would open pinholes: at
+    the body's spacing for what the photo shows, at the wider spacing of a surface standing off the
+    body, :func:`core.recon.avatar_builder.local_spacing`, for the rest),
     so the avatar covers the person's silhouette (loose clothes, hair) and not the background: an
     alpha-vs-mask term of weight ``mask_weight``. Gaussians that reach past the outline
     (:func:`on_outline`) move and shrink too (never grow), whichever way they face: the outline
@@ -174,7 +175,11 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     shift = torch.zeros(len(cloud), 2, requires_grad=True)  # along the camera's x and y, in units of max_shift
     image_plane = view.viewmat[0, :2, :3]  # [2, 3] the camera's right and down axes in the world
     log_scales = cloud.log_scales.clone().requires_grad_(geometry)
-    floor = math.log(SOLID_DISC * sample_spacing(body, avatar.shape, len(cloud)))
+    # what the photo shows may shrink to the body's spacing; the rest (seen edge-on or not at all) keeps
+    # the wider floor of a surface standing off the body
+    spacing = torch.where(seen[:, 0], sample_spacing(body, avatar.shape, len(cloud)),
+                          avatar_spacing(body, avatar))
+    floor = torch.log(SOLID_DISC * spacing)[:, None]
     opacity = cloud.opacity_logits.clone().requires_grad_(geometry)
     groups = [{"params": [sh0], "lr": learning_rate}]
     if geometry:

@@ -1,3 +1,6 @@
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -134,6 +137,7 @@ def test_avatar_takes_the_networks_gaussian_shapes(anny_body, query):
 
     shape = np.full(6, 0.5, np.float32)
     plain = _prediction(query, lambda _: (0.5, 0.5, 0.5))
+    plain = dataclasses.replace(plain, offset=torch.zeros_like(plain.offset))  # on the body: one floor
     base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
     count = len(query.triangles)
     quarter = torch.tensor([math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5)])  # 90° about the surface normal
@@ -158,6 +162,7 @@ def test_the_network_cannot_thin_the_surface_into_pinholes(anny_body, query):
 
     shape = np.full(6, 0.5, np.float32)
     plain = _prediction(query, lambda _: (0.5, 0.5, 0.5))
+    plain = dataclasses.replace(plain, offset=torch.zeros_like(plain.offset))  # on the body: one floor
     base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
     count = len(query.triangles)
     thin = Prediction(colour=plain.colour, offset=plain.offset,
@@ -169,3 +174,25 @@ def test_the_network_cannot_thin_the_surface_into_pinholes(anny_body, query):
                                torch.tensor([0.0, above, -1.0]).expand(3000, 3), atol=1e-5, rtol=0)
     torch.testing.assert_close(cloud.opacities(), torch.full((3000,), MIN_OPACITY))
     torch.testing.assert_close(base.opacities(), torch.full((3000,), MIN_OPACITY))  # logit 0: 0.5, raised
+
+
+def test_gaussians_standing_off_a_thin_limb_get_a_wider_floor():
+    """A coat 4 cm off a 4 cm-radius arm is a tube twice as wide: its Gaussians lie farther apart around
+    it (not along it), and the floor that keeps the surface closed grows with them; on a flat surface
+    standing off changes nothing."""
+    from core.recon.avatar_builder import MAX_SPREAD, local_spacing, solid_floor
+
+    generator = torch.Generator().manual_seed(0)
+    angle, height = 2 * math.pi * torch.rand(4000, generator=generator), 0.4 * torch.rand(4000, generator=generator)
+    outward = torch.stack([torch.cos(angle), torch.zeros(4000), torch.sin(angle)], 1)
+    arm = 0.04 * outward + torch.stack([torch.zeros(4000), height, torch.zeros(4000)], 1)
+    spread = local_spacing(arm, arm + 0.04 * outward, 0.01) / 0.01
+    assert 1.3 < float(spread.median()) < 2.0 and float(spread.max()) <= MAX_SPREAD
+    torch.testing.assert_close(local_spacing(arm, arm, 0.01), torch.full((4000,), 0.01, dtype=torch.float32))
+    plane = torch.stack([torch.rand(4000, generator=generator), torch.rand(4000, generator=generator),
+                         torch.zeros(4000)], 1)
+    lifted = local_spacing(plane, plane + torch.tensor([0.0, 0.0, 0.05]), 0.01)
+    torch.testing.assert_close(lifted, torch.full((4000,), 0.01), atol=1e-6, rtol=0)
+    floors, _ = solid_floor(torch.full((4000, 3), -10.0), torch.zeros(4000), local_spacing(arm, arm + 0.04 * outward,
+                                                                                          0.01))
+    torch.testing.assert_close(floors[:, 0].exp(), SOLID_DISC * 0.01 * spread)

@@ -132,3 +132,33 @@ def test_what_lies_beyond_the_photos_edge_is_left_alone(anny_body):
     torch.testing.assert_close(refined.cloud.means[below], avatar.cloud.means[below])
     torch.testing.assert_close(refined.cloud.log_scales[below], avatar.cloud.log_scales[below])
     torch.testing.assert_close(refined.cloud.opacity_logits[below], avatar.cloud.opacity_logits[below])
+
+
+def test_refinement_keeps_a_standing_off_surface_closed(anny_body):
+    """A coat 5 cm off the body: its Gaussians lie farther apart than the body's samples, so the ones
+    the photo does not show keep the wider floor (no pinholes from behind) however hard the outline
+    term shrinks them; the ones it shows may shrink to the body's spacing."""
+    import math
+
+    from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
+
+    person, fit, observation, _ = _setup(anny_body)
+    query = query_points(anny_body, count=400, anchors=16)
+    count = len(query.triangles)
+    coat = Prediction(torch.full((1, count, 3), 0.5), torch.full((1, count), 0.05), torch.zeros(1, count, 3),
+                      torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), torch.zeros(1, count))
+    avatar = build_avatar(anny_body, query, person.shape, coat, count=6000)
+    wide = torch.log(SOLID_DISC * avatar_spacing(anny_body, avatar))
+    base = math.log(SOLID_DISC * sample_spacing(anny_body, avatar.shape, 6000))
+    assert float((wide - base).max()) > 0.3  # standing off spreads the Gaussians on thin parts
+    assert (avatar.cloud.log_scales[:, :2] >= wide[:, None] - 1e-5).all()
+    refined = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=10, size=96,
+                            mask_weight=30.0, carry=False).cloud  # the bloated coat pulled hard into the outline
+    in_plane = refined.log_scales[:, :2].min(1).values
+    assert (in_plane >= base - 1e-5).all()
+    unchanged = (refined.log_scales - avatar.cloud.log_scales).abs().amax(1) < 1e-6
+    shrunk = ~unchanged
+    assert shrunk.any() and (in_plane[shrunk] < wide[shrunk] - 1e-3).any()  # seen ones went below the wide floor
+    hidden = (refined.base_colors() - avatar.cloud.base_colors()).abs().sum(1) == 0  # colour untouched: unseen
+    assert (hidden & shrunk).any()  # the outline seen edge-on shrank
+    assert (in_plane[hidden & shrunk] >= wide[hidden & shrunk] - 1e-5).all()
