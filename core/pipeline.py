@@ -24,7 +24,7 @@ import numpy as np
 
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
-from core.camera import frame_person
+from core.camera import PersonFrame, frame_person
 from core.detect.person import PersonDetector, PersonObservation
 from core.fit.fit_body import Constraints, FitOptions, SideView, fit_body
 from core.fit.result import BodyFit
@@ -131,7 +131,7 @@ class Pipeline:
         timings = {} if timings is None else timings
         report(progress, 0.0, "Predicting the Gaussians", cancel)
         stage = time.perf_counter()
-        _, prediction = self.reconstructor(photo.rgb, observation, fit)
+        inputs, prediction = self.reconstructor(photo.rgb, observation, fit)
         timings["network"] = time.perf_counter() - stage
         report(progress, 0.1, "Building the avatar", cancel)
         stage = time.perf_counter()
@@ -142,26 +142,26 @@ class Pipeline:
         if self.preset.refine_iterations > 0:
             report(progress, 0.15, "Preparing the CPU renderer", cancel)  # compiles on the first run after install
             prepare_cpu_kernels()
-        avatar, fit = self.refine(photo, observation, fit, avatar,
-                                       self.preset.body_rounds if update_body else 1,
-                                       within(progress, cancel, 0.2, 1.0), cancel)
+        avatar, fit = self.refine(photo, observation, fit, avatar, self.preset.body_rounds if update_body else 1,
+                                  within(progress, cancel, 0.2, 1.0), cancel, inputs.frame)
         timings["refine"] = time.perf_counter() - stage
         report(progress, 1.0, "Avatar ready", cancel)
         return avatar, fit
 
     def refine(self, photo: Photo, observation: PersonObservation, fit: BodyFit, avatar: Avatar,
-               rounds: int = 2, progress: Progress | None = None, cancel: CancelToken | None = None
-               ) -> tuple[Avatar, BodyFit]:
+               rounds: int = 2, progress: Progress | None = None, cancel: CancelToken | None = None,
+               frame: PersonFrame | None = None) -> tuple[Avatar, BodyFit]:
         """The refined avatar and the updated fit after ``rounds`` rounds (see the module docstring) that
-        share the preset's refinement steps; ``avatar`` is the network's on ``fit``."""
+        share the preset's refinement steps; ``avatar`` is the network's on ``fit``; ``frame`` the person's
+        crop the network was given (refinement uses it when it has the preset's size)."""
         preset, body = self.preset, self.body
         steps = [preset.refine_iterations // rounds + (r < preset.refine_iterations % rounds) for r in range(rounds)]
         network = avatar
         for r, iterations in enumerate(steps):
             last = r == rounds - 1
             refined = refine_avatar(avatar, body, fit, photo.rgb, observation, iterations, preset.refine_size,
-                                    progress=within(progress, cancel, r / rounds, (r + (1 if last else 0.8)) / rounds),
-                                    cancel=cancel)
+                                    frame=frame, cancel=cancel,
+                                    progress=within(progress, cancel, r / rounds, (r + (1 if last else 0.8)) / rounds))
             if last:
                 return refined, fit
             report(progress, (r + 0.8) / rounds, "Updating the body from the avatar's side views", cancel)

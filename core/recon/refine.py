@@ -20,7 +20,7 @@ from core.body.lbs import blend_transforms
 from core.body.model import BodyModel
 from core.body.parts import PART_INDEX
 from core.body.surface import surface_parts
-from core.camera import frame_person
+from core.camera import PersonFrame, frame_person
 from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
@@ -68,8 +68,12 @@ def _in_photo(pixels: torch.Tensor, offset: tuple[int, int], scale: float, photo
     return ((photo >= 0) & (photo < torch.tensor(photo_size, dtype=pixels.dtype))).all(1)
 
 
-def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, size: int = 256) -> InputView:
-    frame = frame_person(rgb, observation.mask, observation.box, size=size)
+def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, size: int = 256,
+               frame: PersonFrame | None = None) -> InputView:
+    """The photo ``rgb`` as refinement sees it: the person's ``size``² crop (``frame`` when it is one
+    already made of that size, e.g. the network's input), its mask, the fit's camera for it."""
+    if frame is None or frame.image.shape[0] != size:
+        frame = frame_person(rgb, observation.mask, observation.box, size=size)
     photo_size = (rgb.shape[1], rgb.shape[0])
     centres = torch.arange(size, dtype=torch.float32) + 0.5
     grid = torch.stack(torch.meshgrid(centres, centres, indexing="xy"), -1).reshape(-1, 2)
@@ -133,7 +137,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
                   iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.1,
                   prior: float = 0.02, mask_weight: float = 3.0, max_shift: float = 0.05, shift_prior: float = 0.05,
                   min_facing: float = 0.1, min_pixels: float = 0.02, outline_pixels: float = 0.0, carry: bool = True,
-                  carve: float | None = 0.01,
+                  carve: float | None = 0.01, frame: PersonFrame | None = None,
                   progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
     """A copy of ``avatar`` that reproduces the photo ``rgb`` [H, W, 3] where it shows the person
     (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels.
@@ -165,7 +169,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     if iterations <= 0:
         return avatar
 
-    view = input_view(fit, rgb, observation, size)
+    view = input_view(fit, rgb, observation, size, frame)
     target, mask = view.target, view.mask
     cloud = avatar.cloud
     posed, rotation, seen, movable, colours = _changeable(avatar, body, fit, view, min_facing, min_pixels,

@@ -128,3 +128,22 @@ def test_pipeline_from_settings_picks_the_network_and_its_backend(anny_body, tin
         Pipeline.from_settings(anny_body, "fast", "onnxruntime", model_dir=tiny_model[0])
     with pytest.raises(ValueError, match="torch or onnxruntime"):
         Pipeline.from_settings(anny_body, "fast", "tensorrt", model_dir=shipped_model_dir())
+
+
+def test_a_reconstruction_frames_the_person_once_per_size(anny_body, monkeypatch):
+    """The fit's 512² crop and the network's 256² crop, which refinement (256²) reuses."""
+    import core.camera
+    from core.resources import example_photo_path, shipped_model_dir
+
+    sizes = []
+
+    def counting(*args, **kwargs):
+        frame = core.camera.frame_person(*args, **kwargs)
+        sizes.append(frame.image.shape[0])
+        return frame
+
+    for module in ("core.pipeline", "core.recon.infer", "core.recon.refine"):
+        monkeypatch.setattr(f"{module}.frame_person", counting)
+    with Pipeline(anny_body, shipped_model_dir(), "balanced") as pipeline:
+        pipeline.reconstruct(load_image(example_photo_path()))
+    assert sorted(sizes) == [256, 512]
