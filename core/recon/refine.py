@@ -148,24 +148,18 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     an L1 photometric term over the mask with a pull ``prior`` towards the starting colours. With
     ``geometry`` they may also shift parallel to the photo's image plane (at most ``max_shift``
     metres per axis, kept small by ``shift_prior``; depth is unobservable), grow or shrink and
-    become more opaque (never less: what the photo does not show must stay solid from other views; nor
-    smaller than :func:`core.recon.avatar_builder.solid_floor` allows, which would open pinholes: at
-    the body's spacing for what the photo shows, at the wider spacing of a surface standing off the
-    body, :func:`core.recon.avatar_builder.local_spacing`, for the rest),
-    so the avatar covers the person's silhouette (loose clothes, hair) and not the background: an
-    alpha-vs-mask term of weight ``mask_weight``. Gaussians that reach past the outline
-    (:func:`on_outline`) move and shrink too (never grow), whichever way they face: the outline
-    seen from behind is made of the same Gaussians as the photo's (a side seen edge-on), so pulling
-    them in keeps the avatar from bloating out of its silhouette when it turns. The rest keep the
-    network's geometry (carrying the seen Gaussians' shifts and growth to their partners behind was
-    tried: on real people seen from behind it lost 0.6 dB and 0.01 silhouette IoU); with ``carry``
-    their colours take the network's plus the photo's corrections of the seen Gaussians around them
-    (:mod:`core.recon.hidden_side`), otherwise the network's. With ``carve``, last,
-    every Gaussian of a hand whose centre lies outside the person mask by more than ``carve`` of the
-    crop turns transparent: fingers the fit splayed where the photo shows none are outside the person
-    from every side, and they would stretch the avatar's outline (its box, by which views of it are
-    aligned). Elsewhere a Gaussian outside the mask means the fitted body is off (legs crossed where
-    the photo shows a gap): carving it would open a hole seen from every other side, so it stays."""
+    become more opaque (never less: what the photo does not show must stay solid from other views;
+    nor below :func:`core.recon.avatar_builder.solid_floor`: the body's spacing for what the photo
+    shows, the wider one of a surface standing off the body for the rest), so the avatar covers the
+    person's silhouette (loose clothes, hair) and not the background: an alpha-vs-mask term of weight
+    ``mask_weight``. Gaussians that reach past the outline (:func:`on_outline`) move and shrink too
+    (never grow), whichever way they face: the outline seen from behind is made of the same Gaussians
+    as the photo's (a side seen edge-on), so pulling them in keeps the avatar from bloating when it
+    turns. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
+    their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
+    take the network's plus the photo's corrections of the seen Gaussians around them
+    (:mod:`core.recon.hidden_side`), otherwise the network's. With ``carve``, last, splayed fingers
+    outside the photo's silhouette turn transparent (:func:`_refined_cloud`)."""
     if iterations <= 0:
         return avatar
 
@@ -253,8 +247,12 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     """The avatar's rest-pose cloud with refinement's results: ``posed_offset`` [N, 3] (world shifts in
     the fitted pose, None without geometry) turned back into the rest pose, sizes, opacities, the
     colours ``sh0`` [N, 3] of the ``seen`` [N] Gaussians and, with ``carry``, their corrections
-    carried to the hidden ones; with ``carve``, hands outside the photo's silhouette (by ``carve`` of
-    the ``size`` px crop) turned transparent."""
+    carried to the hidden ones. With ``carve``, every Gaussian of a hand whose centre lies outside the
+    person mask by more than ``carve`` of the ``size`` px crop turns transparent: fingers the fit
+    splayed where the photo shows none are outside the person from every side, and they would stretch
+    the avatar's outline (its box, by which views of it are aligned). Elsewhere a Gaussian outside the
+    mask means the fitted body is off (legs crossed where the photo shows a gap): carving it would
+    open a hole seen from every other side, so it stays."""
     cloud = avatar.cloud
     parts = surface_parts(body, avatar.binding.triangles, avatar.binding.barycentric)
     if carry:
