@@ -23,7 +23,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,8 @@ class TrainConfig:
     seed: int = 0
     minutes: float = 0.0  # stop after this much training time (0: run all steps)
     render: RenderLossConfig | None = None  # render losses (None: per-point losses only)
-    init: str = ""  # model folder whose weights training starts from ("" : random initialisation)
+    init: str = ""  # model folder whose weights training starts from ("": random initialisation); in a
+    #                 config file, relative to the file's folder ("." : the network the config ships with)
 
     def __post_init__(self) -> None:
         if isinstance(self.render, dict):
@@ -85,12 +86,16 @@ class TrainConfig:
 
 
 def load_config(path: str | os.PathLike[str] | None) -> tuple[ModelConfig, TrainConfig]:
-    """``{"model": {…}, "train": {…}}`` from a JSON file (None: the defaults)."""
+    """``{"model": {…}, "train": {…}}`` from a JSON file (None: the defaults); a relative ``init`` is
+    taken from the file's folder."""
     if path is None:
         return ModelConfig(), TrainConfig()
     try:
         data = json.loads(Path(path).read_bytes()[:1_000_000])
-        return ModelConfig.from_dict(data.get("model", {})), TrainConfig.from_dict(data.get("train", {}))
+        train = TrainConfig.from_dict(data.get("train", {}))
+        if train.init:  # relative to the config file, so a config works from any working folder
+            train = replace(train, init=str(Path(path).parent / train.init))
+        return ModelConfig.from_dict(data.get("model", {})), train
     except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:  # ValueError: bad JSON or text
         raise TrainingError(f"cannot read the training config {path}: {exc}") from None
 

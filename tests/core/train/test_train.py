@@ -90,3 +90,20 @@ def test_fine_tuning_refuses_other_query_points(tmp_path, data, anny_body):
     train(other, tmp_path / "model", TINY, TrainConfig(steps=1, batch=1, warmup=1), log=lambda _: None)
     with pytest.raises(TrainingError, match="other query points"):
         train(data, tmp_path / "b", TINY, TrainConfig(steps=1, init=str(tmp_path / "model")), log=lambda _: None)
+
+
+def test_a_configs_init_is_found_from_any_working_folder(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from core.resources import shipped_model_dir
+
+    _, shipped = load_config(shipped_model_dir() / "config.json")
+    assert Path(shipped.init).resolve() == shipped_model_dir().resolve()  # "." : the network it ships with
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "tune.json").write_text(json.dumps({"train": {"init": "../models/mine"}}))
+    (folder / "absolute.json").write_text(json.dumps({"train": {"init": str(tmp_path / "elsewhere")}}))
+    monkeypatch.chdir(tmp_path / "configs")
+    assert Path(load_config(folder / "tune.json")[1].init).resolve() == (tmp_path / "models" / "mine").resolve()
+    assert load_config(folder / "absolute.json")[1].init == str(tmp_path / "elsewhere")
+    assert load_config(None)[1].init == ""
