@@ -71,11 +71,8 @@ def warm_up_job(preferences: Preferences) -> Job:
     (compiled on the first start after an install, which the status bar says)."""
 
     def job(progress: Progress, cancel: CancelToken, cache: dict) -> None:
-        from core.render.rasterize import prepare_cpu_kernels
-
-        pipeline_for(preferences, cache)
-        report(progress, 0.5, "Preparing the CPU renderer", cancel)
-        prepare_cpu_kernels()
+        report(progress, 0.0, "Loading the body model, detector and network", cancel)
+        pipeline_for(preferences, cache).warm_up(within(progress, cancel, 0.5, 1.0), cancel)
 
     return job
 

@@ -100,6 +100,15 @@ class Pipeline:
         onnx = cached_onnx(model, cache_dir) if backend == "onnxruntime" else None
         return cls(body, model, preset, onnx=onnx)
 
+    def warm_up(self, progress: Progress | None = None, cancel: CancelToken | None = None) -> None:
+        """Have everything a reconstruction needs ready: the body model, detector and network are loaded
+        with the pipeline; this compiles the CPU renderer's kernels (on the first run after an install,
+        about 20 s; later a cache read). The app runs it in the background at start; reconstructions
+        that refine call it themselves."""
+        report(progress, 0.0, "Preparing the CPU renderer", cancel)
+        prepare_cpu_kernels()
+        report(progress, 1.0, "CPU renderer ready", cancel)
+
     def close(self) -> None:
         self.detector.close()
 
@@ -140,8 +149,7 @@ class Pipeline:
         timings["avatar"] = time.perf_counter() - stage
         stage = time.perf_counter()
         if self.preset.refine_iterations > 0:
-            report(progress, 0.15, "Preparing the CPU renderer", cancel)  # compiles on the first run after install
-            prepare_cpu_kernels()
+            self.warm_up(within(progress, cancel, 0.15, 0.2), cancel)
         avatar, fit = self.refine(photo, observation, fit, avatar, self.preset.body_rounds if update_body else 1,
                                   within(progress, cancel, 0.2, 1.0), cancel, inputs.frame)
         timings["refine"] = time.perf_counter() - stage
