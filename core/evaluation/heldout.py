@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from core.body.model import BodyModel, canonical_body
-from core.evaluation.views import SurfacePainter, orbit_cameras, psnr
+from core.camera import orbit_viewmats
+from core.evaluation.views import SurfacePainter, psnr
 from core.fit.result import CAMERA_VIEWMAT
 from core.metrics import ssim
 from core.recon.loading import build_model, load_network
@@ -58,7 +59,7 @@ def evaluate_synthetic(model_dir: str | os.PathLike[str], data: str | os.PathLik
         target = posed.mean(0).numpy()
         distance = float(np.linalg.norm(target))
         cameras = torch.cat([torch.tensor(CAMERA_VIEWMAT, dtype=torch.float32)[None],
-                             orbit_cameras(target, distance, views)])
+                             torch.tensor(orbit_viewmats(views, target, distance, 5.0), dtype=torch.float32)])
         K = torch.tensor(arrays["K"][i])
         truth, alpha = painter.render(batch["albedo"][0], batch["offset"][0], cameras, K, size)
         mask = (alpha > 0.5).float()

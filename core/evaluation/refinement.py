@@ -26,8 +26,9 @@ import torch
 
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
+from core.camera import orbit_viewmats
 from core.detect.person import DetectionError, PersonObservation
-from core.evaluation.views import orbit_cameras, psnr
+from core.evaluation.views import psnr
 from core.fit.fit_body import FitError
 from core.fit.overlay import posed_body
 from core.fit.result import CAMERA_VIEWMAT, BodyFit
@@ -112,7 +113,8 @@ def evaluate_refinement(model_dir: str | os.PathLike[str], body: BodyModel, mode
             K = torch.tensor(person.K, dtype=torch.float32).clone()
             K[:2] *= view_size / size
             cameras = torch.cat([torch.tensor(CAMERA_VIEWMAT, dtype=torch.float32)[None],
-                                 orbit_cameras(centre, float(np.linalg.norm(centre)), views)[1:]])
+                                 torch.tensor(orbit_viewmats(views, centre, float(np.linalg.norm(centre)), 5.0),
+                                              dtype=torch.float32)[1:]])
             truth, truth_alpha = person.splats.render(cameras, K, view_size, view_size, torch.ones(len(cameras), 3))
             truth, truth_alpha = truth.clamp(0, 1), truth_alpha[..., 0]
             _, prediction = pipeline.reconstructor(person.rgb, observation, fit)

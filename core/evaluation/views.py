@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from core.avatar.binding import surface_discs
 from core.body.model import BodyModel
 from core.body.surface import mesh_area, surface_points
-from core.camera import look_at
 from core.recon.avatar_builder import surface_layout
 from core.recon.query import QueryPoints
 from core.train.synthetic import LitSplats
@@ -40,20 +38,6 @@ class SurfacePainter:
         splats = LitSplats(means, self.quats, self.scales, colours[self.nearest].float())
         image, alpha = splats.render(viewmats, K, size, size, torch.full((len(viewmats), 3), background))
         return image.clamp(0, 1), alpha[..., 0]
-
-
-def orbit_cameras(target: np.ndarray, distance: float, count: int, elevation_deg: float = 5.0,
-                  start_deg: float = 0.0) -> torch.Tensor:
-    """``count`` world-to-camera matrices [C, 4, 4] evenly around ``target`` (metres, Y up); azimuth 0
-    looks at a body facing +Z from its front."""
-    views = []
-    for i in range(count):
-        azimuth = math.radians(start_deg + 360.0 * i / count)
-        elevation = math.radians(elevation_deg)
-        eye = np.asarray(target) + distance * np.array([math.sin(azimuth) * math.cos(elevation), math.sin(elevation),
-                                                         math.cos(azimuth) * math.cos(elevation)])
-        views.append(look_at(eye, target))
-    return torch.tensor(np.stack(views), dtype=torch.float32)
 
 
 def psnr(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> float:

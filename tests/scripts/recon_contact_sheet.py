@@ -26,9 +26,9 @@ def main() -> int:
 
     from core.body.anny_body import AnnyBody
     from core.body.model import canonical_body
-    from core.camera import frame_person
+    from core.camera import frame_person, orbit_viewmats
     from core.detect.person import DetectionError, PersonDetector
-    from core.evaluation.views import SurfacePainter, orbit_cameras
+    from core.evaluation.views import SurfacePainter
     from core.fit.fit_body import fit_body
     from core.io.images import load_image
     from core.io.video import write_image
@@ -61,7 +61,7 @@ def main() -> int:
             painter = SurfacePainter(body, reconstructor.query, canonical, inputs.vertices)
             target = inputs.posed.mean(0).numpy()
             facing = math.degrees(float(fit.pose[0, 1]))  # look at the back of the body, whatever its turn
-            back = orbit_cameras(target, 2.6, 1, elevation_deg=5.0, start_deg=180.0 + facing)
+            back = torch.tensor(orbit_viewmats(1, target, 2.6, 5.0, 180.0 + facing), dtype=torch.float32)
             K = torch.tensor([[args.size * 1.2, 0, args.size / 2], [0, args.size * 1.2, args.size / 2], [0, 0, 1.0]])
             network, _ = painter.render(prediction.colour[0], prediction.offset[0], back, K, args.size)
             baseline, _ = painter.render(mirror_baseline(inputs.tensors, reconstructor.query)[0], None, back, K,
