@@ -10,6 +10,7 @@ import os
 import socket
 
 import torch
+import torch.distributed as dist
 
 from core.recon.model import ModelConfig
 from core.train.train import TrainConfig, train
@@ -29,12 +30,12 @@ def _worker(rank: int, world: int, port: int, data: str, output: str, model_conf
     try:
         train(data, output, model_config, train_config, resume=resume,
               log=(lambda line: print(line, flush=True)) if rank == 0 else (lambda _: None))
+        # every rank leaves together: a rank that tears gloo down while another still talks to it
+        # aborts its process ("terminate called without an active exception")
+        dist.barrier()
     finally:
-        import torch.distributed as dist
-
         if dist.is_initialized():
             dist.destroy_process_group()
-
 
 def launch(processes: int, data: str | os.PathLike[str], output: str | os.PathLike[str], model_config: ModelConfig,
            train_config: TrainConfig, resume: bool = False, threads: int = 1) -> None:
