@@ -20,7 +20,7 @@ import torch
 from core.avatar.avatar import Avatar
 from core.avatar.binding import bind_to_triangles, reshape_discs, surface_discs
 from core.body.model import BodyModel, canonical_body
-from core.body.surface import mesh_area, sample_surface, surface_points
+from core.body.surface import lift_spread, mesh_area, sample_surface, surface_neighbours, surface_points
 from core.fit.clothing import check_layer
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
@@ -32,10 +32,6 @@ MIN_OPACITY = 0.9
 #: Least in-plane σ of an avatar's Gaussian, in sample spacings (a disc of the network's is 0.6): a
 #: posed body stretches its surface (shoulders of a raised arm), which 0.6 leaves full of pinholes.
 SOLID_DISC = 0.75
-#: Surface neighbours over which the spread of Gaussians standing off the body is measured.
-_SPREAD_NEIGHBOURS = 6
-#: Most that standing off the body may widen a Gaussian's spacing (a coat 8 cm off a 4 cm forearm).
-MAX_SPREAD = 3.0
 
 
 def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
@@ -58,17 +54,8 @@ def solid_floor(log_scales: torch.Tensor, opacity_logits: torch.Tensor, spacing:
 def local_spacing(surface: torch.Tensor, means: torch.Tensor, spacing: float) -> torch.Tensor:
     """Per Gaussian [N], the spacing (metres) between it and its neighbours: ``spacing`` where it lies
     on the body (at ``surface`` [N, 3], rest pose), widened by how far standing off the body (to
-    ``means`` [N, 3]) spread it from its nearest surface neighbours (1 to :data:`MAX_SPREAD` times): a
-    coat around a thin arm is a wider tube than the arm, with as many Gaussians."""
-    from scipy.spatial import cKDTree
-
-    on_body, off_body = surface.double().numpy(), means.double().numpy()
-    _, neighbours = cKDTree(on_body).query(on_body, k=_SPREAD_NEIGHBOURS + 1)
-    neighbours = neighbours[:, 1:]
-    before = np.linalg.norm(on_body[neighbours] - on_body[:, None], axis=2).mean(1)
-    after = np.linalg.norm(off_body[neighbours] - off_body[:, None], axis=2).mean(1)
-    spread = np.clip(after / np.maximum(before, 1e-9), 1.0, MAX_SPREAD)
-    return spacing * torch.from_numpy(spread).to(means.dtype)
+    ``means`` [N, 3]) spread it from its nearest surface neighbours (:func:`core.body.surface.lift_spread`)."""
+    return spacing * lift_spread(surface, means, surface_neighbours(surface)).to(means.dtype)
 
 
 def avatar_spacing(body: BodyModel, avatar: Avatar) -> torch.Tensor:

@@ -27,9 +27,12 @@ from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
 from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
 from core.recon.hidden_side import carry_changes
+from core.render.projection import EPS_2D
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
 
+#: Body parts whose Gaussians outside the photo's silhouette are carved away (:func:`_refined_cloud`).
+CARVED_PARTS = ("left_hand", "right_hand")
 #: Opacity logit of a Gaussian carved away (opacity 0.0001).
 CARVED_LOGIT = -9.2
 
@@ -85,12 +88,23 @@ def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, si
                      photo_size)
 
 
+def photo_eps2d(scale: float) -> float:
+    """The rasteriser's screen-space blur (px², :data:`core.render.projection.EPS_2D` at the photo's
+    resolution) in a crop of ``scale`` crop pixels per photo pixel. Every Gaussian is widened by this
+    blur, more so the coarser the image: a 256² crop of a 500 px tall person with the full 0.3 px²
+    fattens the avatar's thin outline Gaussians, and an outline matched there renders 1–2 px inside
+    the person at the photo's size or larger (6 % of a real person's silhouette uncovered)."""
+    return EPS_2D * scale**2
+
+
 def _render(view: InputView, means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
             colours: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Image [S, S, 3] (over black) and alpha [S, S, 1] of posed Gaussians (means [N, 3], quats [N, 4],
-    scales [N, 3] metres, opacities [N], colours [N, 3]) through the input view; differentiable."""
+    scales [N, 3] metres, opacities [N], colours [N, 3]) through the input view, as the photo's own
+    pixels would show them (:func:`photo_eps2d`); differentiable."""
     image, alpha, _ = rasterize(means, quats, scales, opacities, colours, view.viewmat, view.K[None], view.size,
-                                view.size, near_plane=0.05, backgrounds=torch.zeros(1, 3))
+                                view.size, near_plane=0.05, eps2d=photo_eps2d(view.scale),
+                                backgrounds=torch.zeros(1, 3))
     return image[0], alpha[0]
 
 
@@ -137,7 +151,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
                   iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.1,
                   prior: float = 0.02, mask_weight: float = 3.0, max_shift: float = 0.05, shift_prior: float = 0.05,
                   min_facing: float = 0.1, min_pixels: float = 0.02, outline_pixels: float = 0.0, carry: bool = True,
-                  carve: float | None = 0.01, frame: PersonFrame | None = None,
+                  carve: float | None = 0.0, frame: PersonFrame | None = None,
                   progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
     """A copy of ``avatar`` that reproduces the photo ``rgb`` [H, W, 3] where it shows the person
     (``observation``'s mask), after ``iterations`` Adam steps at ``size``² pixels.
@@ -248,9 +262,10 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     the fitted pose, None without geometry) turned back into the rest pose, sizes, opacities, the
     colours ``sh0`` [N, 3] of the ``seen`` [N] Gaussians and, with ``carry``, their corrections
     carried to the hidden ones. With ``carve``, every Gaussian of a hand whose centre lies outside the
-    person mask by more than ``carve`` of the ``size`` px crop turns transparent: fingers the fit
-    splayed where the photo shows none are outside the person from every side, and they would stretch
-    the avatar's outline (its box, by which views of it are aligned). Elsewhere a Gaussian outside the
+    person mask by more than ``carve`` of the ``size`` px crop turns transparent (0: wherever the centre
+    falls outside, half the footprint sticks out): fingers the fit splayed where the photo shows none
+    are outside the person from every side, and they would stretch the avatar's outline (its box, by
+    which views of it are aligned; 1 % of the crop left fingertips 9 px beyond a 510 px photo's hand). Elsewhere a Gaussian outside the
     mask means the fitted body is off (legs crossed where the photo shows a gap): carving it would
     open a hole seen from every other side, so it stays."""
     cloud = avatar.cloud
@@ -265,8 +280,8 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     if posed_offset is not None:
         means = cloud.means + torch.linalg.solve(rotation, posed_offset[..., None])[..., 0]
         if carve is not None:  # a hand outside the photo's silhouette is outside it from every side
-            hands = (parts == PART_INDEX["left_hand"]) | (parts == PART_INDEX["right_hand"])
-            outside = hands & (mask_depth(view, posed.means + posed_offset) < -carve * size)
+            carved = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in CARVED_PARTS]))
+            outside = carved & (mask_depth(view, posed.means + posed_offset) < -carve * size)
             opacity = torch.where(outside, torch.full_like(opacity, CARVED_LOGIT), opacity)
     return GaussianCloud(means, cloud.quats, log_scales, opacity, torch.cat([sh0[:, None], cloud.sh[:, 1:]], 1))
 

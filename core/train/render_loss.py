@@ -3,7 +3,9 @@
 The true Gaussians sit at the supervised query points: at the true outward offset along the
 surface normal, with the true unlit colour, as flat surface discs (σ = 0.6 point spacings in the
 surface, 0.1 across it; the spacing is the point set's median nearest-neighbour distance × 1.25,
-about √(area / points) for a stratified sample) of opacity 0.99. The network's Gaussians sit at its
+about √(area / points) for a stratified sample) of opacity 0.99; where standing off the body spreads
+the points apart (a coat round an arm, a skirt), the discs widen by the same factor
+(:func:`true_log_scale`), so the true garment is closed. The network's Gaussians sit at its
 offset with its colour, its opacity and the disc reshaped by its scale multipliers and its
 rotation in the surface frame. Both are rendered by :func:`core.render.rasterize` from random
 cameras around the canonical body, so the loss sees what a viewer sees (seams, overlaps, the
@@ -25,6 +27,7 @@ import torch
 
 from core.avatar.binding import reshape_discs, surface_discs
 from core.body.parts import PART_INDEX
+from core.body.surface import lift_spread, surface_neighbours
 from core.camera import intrinsics_from_fov, look_at
 from core.metrics import ssim_map
 from core.recon.model import Prediction
@@ -68,6 +71,13 @@ def disc_spacing(points: torch.Tensor) -> torch.Tensor:
         return 1.25 * distance.min(-1).values.median(-1).values
 
 
+def true_log_scale(surface: torch.Tensor, lifted: torch.Tensor) -> torch.Tensor:
+    """The true discs' log scale multiplier [..., P] at points lifted off the body (``surface`` [..., P, 3]
+    → ``lifted`` [..., P, 3]): standing off spreads them apart and the discs widen by as much (a skirt
+    or coat stays closed, no background through it), on every axis (the disc keeps its shape)."""
+    return lift_spread(surface, lifted, surface_neighbours(surface)).log()
+
+
 def random_views(rng: np.random.Generator, count: int, target: np.ndarray, size: int
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """``count`` world-to-camera matrices [count, 4, 4] at random azimuths (all around) and elevations
@@ -95,6 +105,8 @@ def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: 
     detail = torch.isin(parts[chosen], torch.tensor(DETAIL_PARTS, device=parts.device))
     weight = 1 + (config.detail_weight - 1) * detail.float()
     spacing = disc_spacing(canonical)
+    true_means = canonical + batch["offset"][:people, chosen, None] * normals
+    widen = true_log_scale(canonical, true_means)[..., None]
     terms = {k: canonical.new_zeros(()) for k in ("render", "ssim", "mask")}
     for i in range(people):
         target = canonical[i].mean(0).detach().cpu().numpy().astype(np.float64)
@@ -107,7 +119,7 @@ def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: 
                                                        prediction.rotation[i])
         with torch.no_grad():
             truth, truth_alpha, _ = rasterize(
-                canonical[i] + batch["offset"][i, chosen, None] * normals[i], quats, log_sigma.exp(),
+                true_means[i], quats, (log_sigma + widen[i]).exp(),
                 torch.full((len(quats),), TRUE_OPACITY, device=canonical.device),
                 torch.cat([batch["albedo"][i, chosen], weight[:, None]], -1), viewmats, K, config.size, config.size,
                 near_plane=0.05, backgrounds=background)

@@ -180,7 +180,8 @@ def test_gaussians_standing_off_a_thin_limb_get_a_wider_floor():
     """A coat 4 cm off a 4 cm-radius arm is a tube twice as wide: its Gaussians lie farther apart around
     it (not along it), and the floor that keeps the surface closed grows with them; on a flat surface
     standing off changes nothing."""
-    from core.recon.avatar_builder import MAX_SPREAD, local_spacing, solid_floor
+    from core.body.surface import MAX_SPREAD
+    from core.recon.avatar_builder import local_spacing, solid_floor
 
     generator = torch.Generator().manual_seed(0)
     angle, height = 2 * math.pi * torch.rand(4000, generator=generator), 0.4 * torch.rand(4000, generator=generator)

@@ -45,3 +45,20 @@ def test_people_are_framed_as_the_pipeline_frames_a_detected_person(anny_body):
         centre = (box[:2] + box[2:]) / 2
         assert np.abs(centre - 64).max() < 0.1 * 128  # centred, up to a detector's jitter
 
+
+
+def test_garments_standing_off_the_body_stay_closed(anny_body):
+    """A closed coat and wide trousers lift their splats off the body, which spreads them apart; the
+    splats widen by as much, so no background shows through the garment (3.4 % of the interior did
+    before they widened)."""
+    import dataclasses
+
+    from scipy import ndimage
+
+    from core.train.garments import random_outfit
+
+    outfit = dataclasses.replace(random_outfit(np.random.default_rng(17)), outer="coat", opening=0.0, bottom="wide",
+                                 outer_looseness=0.06)
+    person = render_person(anny_body, np.random.default_rng(1), size=256, splats=20000, outfit=outfit)
+    interior = ndimage.binary_erosion(ndimage.binary_fill_holes(person.mask > 0.5), iterations=3)
+    assert (person.mask[interior] < 0.9).mean() < 0.002
