@@ -33,6 +33,8 @@ from core.rotations import quat_to_rotmat
 
 #: Body parts whose Gaussians outside the photo's silhouette are carved away (:func:`_refined_cloud`).
 CARVED_PARTS = ("left_hand", "right_hand")
+#: Pixels along the photo's person outline whose colours blend in the background (:func:`photo_layers`).
+OUTLINE_RING = 2
 #: Opacity logit of a Gaussian carved away (opacity 0.0001).
 CARVED_LOGIT = -9.2
 
@@ -59,6 +61,8 @@ class InputView:
     offset: tuple[int, int]  # the crop's top-left corner in photo pixels
     scale: float  # crop pixels per photo pixel
     photo_size: tuple[int, int]  # (width, height) of the photo
+    background: torch.Tensor  # [S, S, 3] the photo's background continued under the person (nearest pixel)
+    foreground: torch.Tensor  # [S, S, 3] the person's colours, its outline's blended pixels taken from within
 
     def in_photo(self, pixels: torch.Tensor) -> torch.Tensor:
         """Whether crop pixels [N, 2] (any, also beyond the crop) fall inside the photo: [N] bool."""
@@ -85,7 +89,28 @@ def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, si
                      torch.tensor(frame.mask > 0.5, dtype=torch.float32)[..., None],
                      torch.tensor(fit.viewmat, dtype=torch.float32)[None],
                      crop_intrinsics(fit, frame.offset, frame.scale), size, known, frame.offset, frame.scale,
-                     photo_size)
+                     photo_size, *photo_layers(frame.image, frame.mask > 0.5))
+
+
+def photo_layers(image: np.ndarray, mask: np.ndarray, ring: int = OUTLINE_RING) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two layers a photo's outline blends, from ``image`` [S, S, 3] uint8 and the person's ``mask``
+    [S, S]: the background, each person pixel replaced by the nearest pixel outside the mask (the whole
+    image when nothing lies outside), and the person, each pixel within ``ring`` px of the outline
+    replaced by the nearest pixel deeper inside (the mask itself when it is thinner than that). Both
+    [S, S, 3] in [0, 1]. The outline's own pixels mix the two, so copying them onto Gaussians seen at
+    the edge paints pale seams down the avatar's sides."""
+    from scipy import ndimage
+
+    def nearest(where: np.ndarray) -> np.ndarray:  # each pixel takes the nearest pixel of ``where``
+        if not where.any():
+            return image
+        _, (rows, cols) = ndimage.distance_transform_edt(~where, return_indices=True)
+        return image[rows, cols]
+
+    inner = ndimage.binary_erosion(mask, iterations=ring)
+    person = np.where(mask[..., None], nearest(inner if inner.any() else mask), image)
+    return (torch.tensor(nearest(~mask), dtype=torch.float32) / 255,
+            torch.tensor(person, dtype=torch.float32) / 255)
 
 
 def photo_eps2d(scale: float) -> float:
@@ -132,15 +157,16 @@ def back_project(view: InputView, cloud: GaussianCloud, values: torch.Tensor, we
 
 def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
                       size: int = 256) -> dict[str, float]:
-    """How well the avatar, posed as fitted and seen through the fit's camera, reproduces the photo
-    inside the person mask: PSNR (dB) and SSIM over the ``size``² person crop, and the IoU of its
-    silhouette (alpha > 0.5) with the mask."""
+    """How well the avatar, posed as fitted and seen through the fit's camera over the photo's own
+    background (:func:`photo_layers`), reproduces the photo inside the person mask: PSNR (dB) and SSIM
+    over the ``size``² person crop, and the IoU of its silhouette (alpha > 0.5) with the mask."""
     from core.metrics import mask_iou, ssim
 
     view = input_view(fit, rgb, observation, size)
     posed = avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root))
     with torch.no_grad():
         image, alpha = _render(view, posed.means, posed.quats, posed.scales(), posed.opacities(), posed.base_colors())
+    image = image + (1 - alpha) * view.background
     mask = view.mask[..., 0]
     error = ((image - view.target).square().mean(-1) * mask).sum() / mask.sum().clamp_min(1)
     return {"psnr_db": float(-10 * torch.log10(error.clamp_min(1e-10))),
@@ -203,7 +229,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
         means = posed.means + max_shift * torch.tanh(shift) @ image_plane if geometry else posed.means
         image, alpha = _render(view, means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
                                (0.5 + SH_C0 * sh0).clamp(0, 1))
-        photometric = ((image - target * alpha).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
+        composite = image + (1 - alpha) * view.background  # the photo's edge pixels blend in its background
+        photometric = ((composite - target).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
         if geometry:  # beyond the photo's edges nothing is known: neither person nor background
             loss = loss + mask_weight * ((alpha - mask).abs() * view.known).mean() \
@@ -249,7 +276,7 @@ def _changeable(avatar: Avatar, body: BodyModel, fit: BodyFit, view: InputView, 
         towards = torch.nn.functional.normalize(eye - posed.means, dim=1)
         facing = (normals * towards).sum(1) > min_facing
         # Adam fine-tunes from there instead of dragging every colour the whole way
-        colours, shown = back_project(view, posed, view.target, view.mask, posed.base_colors(), min_pixels)
+        colours, shown = back_project(view, posed, view.foreground, view.mask, posed.base_colors(), min_pixels)
     seen = (facing & (shown > min_pixels))[:, None]
     movable = (seen[:, 0] | on_outline(view, posed, outline_pixels))[:, None]
     return posed, rotation, seen, movable, colours
@@ -265,9 +292,9 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     person mask by more than ``carve`` of the ``size`` px crop turns transparent (0: wherever the centre
     falls outside, half the footprint sticks out): fingers the fit splayed where the photo shows none
     are outside the person from every side, and they would stretch the avatar's outline (its box, by
-    which views of it are aligned; 1 % of the crop left fingertips 9 px beyond a 510 px photo's hand). Elsewhere a Gaussian outside the
-    mask means the fitted body is off (legs crossed where the photo shows a gap): carving it would
-    open a hole seen from every other side, so it stays."""
+    which views of it are aligned; 1 % of the crop left fingertips 9 px beyond a 510 px photo's hand).
+    Elsewhere a Gaussian outside the mask means the fitted body is off (legs crossed where the photo
+    shows a gap): carving it would open a hole seen from every other side, so it stays."""
     cloud = avatar.cloud
     parts = surface_parts(body, avatar.binding.triangles, avatar.binding.barycentric)
     if carry:
