@@ -9,19 +9,16 @@ glTF convention too. Written atomically.
 
 from __future__ import annotations
 
-import json
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from core.body.model import BodyModel
+from core.export.glb import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, FLOAT, UBYTE, UINT, USHORT, GlbBuilder
 from core.io.atomic import write_bytes_atomic
 
-_FLOAT, _UINT, _USHORT, _UBYTE = 5126, 5125, 5123, 5121
-_ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _INFLUENCES = 4
 
 
@@ -55,39 +52,18 @@ def save_rigged_glb(path: str | os.PathLike[str], body: BodyModel, shape: np.nda
         raise ValueError(f"the rigged body is written as .glb, not '{target.suffix}'")
     rig = rig_arrays(body, torch.as_tensor(shape, dtype=torch.float32)[None])
     bones, parents = rig["bones"], rig["parents"]
-    blobs: list[bytes] = []
-    views: list[dict] = []
-    accessors: list[dict] = []
-
-    def add(array: np.ndarray, component: int, kind: str, target_kind: int | None = None, normalized: bool = False,
-            bounds: bool = False) -> int:
-        offset = sum(len(b) for b in blobs)
-        data = np.ascontiguousarray(array).tobytes()
-        blobs.append(data + b"\0" * (-len(data) % 4))
-        view = {"buffer": 0, "byteOffset": offset, "byteLength": len(data)}
-        if target_kind is not None:
-            view["target"] = target_kind
-        views.append(view)
-        accessor = {"bufferView": len(views) - 1, "componentType": component, "count": int(array.shape[0]),
-                    "type": kind}
-        if normalized:
-            accessor["normalized"] = True
-        if bounds:
-            accessor["min"] = [float(v) for v in array.min(0)]
-            accessor["max"] = [float(v) for v in array.max(0)]
-        accessors.append(accessor)
-        return len(accessors) - 1
-
-    attributes = {"POSITION": add(rig["vertices"], _FLOAT, "VEC3", _ARRAY_BUFFER, bounds=True),
-                  "JOINTS_0": add(rig["joints"], _USHORT, "VEC4", _ARRAY_BUFFER),
-                  "WEIGHTS_0": add(rig["weights"], _FLOAT, "VEC4", _ARRAY_BUFFER)}
+    glb = GlbBuilder()
+    add = glb.add
+    attributes = {"POSITION": add(rig["vertices"], FLOAT, "VEC3", ARRAY_BUFFER, bounds=True),
+                  "JOINTS_0": add(rig["joints"], USHORT, "VEC4", ARRAY_BUFFER),
+                  "WEIGHTS_0": add(rig["weights"], FLOAT, "VEC4", ARRAY_BUFFER)}
     if colours is not None:
         rgb = (np.clip(np.asarray(colours, np.float64), 0, 1) * 255 + 0.5).astype(np.uint8)
-        attributes["COLOR_0"] = add(np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], 1), _UBYTE, "VEC4",
-                                    _ARRAY_BUFFER, normalized=True)
-    indices = add(rig["faces"].reshape(-1), _UINT, "SCALAR", _ELEMENT_ARRAY_BUFFER)
+        attributes["COLOR_0"] = add(np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], 1), UBYTE, "VEC4",
+                                    ARRAY_BUFFER, normalized=True)
+    indices = add(rig["faces"].reshape(-1), UINT, "SCALAR", ELEMENT_ARRAY_BUFFER)
     inverse_binds = add(np.linalg.inv(bones).transpose(0, 2, 1).astype(np.float32).reshape(len(bones), 16),
-                        _FLOAT, "MAT4")
+                        FLOAT, "MAT4")
     nodes: list[dict] = []
     for k, parent in enumerate(parents):
         local = bones[k] if parent < 0 else np.linalg.inv(bones[parent]) @ bones[k]
@@ -104,14 +80,6 @@ def save_rigged_glb(path: str | os.PathLike[str], body: BodyModel, shape: np.nda
                                                                   "mode": 4}]}],
         "skins": [{"name": f"{body.name}_skeleton", "joints": list(range(len(parents))),
                    "inverseBindMatrices": inverse_binds, "skeleton": roots[0]}],
-        "accessors": accessors, "bufferViews": views,
-        "buffers": [{"byteLength": sum(len(b) for b in blobs)}],
     }
-    text = json.dumps(document, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 4)
-    binary = b"".join(blobs)
-    total = 12 + 8 + len(text) + 8 + len(binary)
-    glb = (struct.pack("<4sII", b"glTF", 2, total) + struct.pack("<I4s", len(text), b"JSON") + text
-           + struct.pack("<I4s", len(binary), b"BIN\0") + binary)
-    write_bytes_atomic(target, glb)
+    write_bytes_atomic(target, glb.pack(document))
     return target

@@ -3,8 +3,10 @@
 Formats (file names for stem ``out/anna``): ``avatar`` → ``anna.avatar`` (the bundle), ``ply`` →
 ``anna.ply`` (T-pose 3DGS), ``posed`` → ``anna_posed.ply`` (the photo's pose), ``fit`` →
 ``anna_fit.json``, ``params`` → ``anna_body.npz`` (SMPL-X-style), ``mesh`` → ``anna_body.obj``
-(coloured, posed), ``glb`` → ``anna_body.glb`` (rigged, coloured), ``preview`` → ``anna_preview.png``
-(front and back of the posed avatar). Formats that need the body fit are refused without one.
+(coloured, posed), ``glb`` → ``anna_body.glb`` (rigged, coloured), ``splats`` → ``anna_splats.glb``
+(T-pose splats, glTF ``KHR_gaussian_splatting``), ``posed_splats`` → ``anna_posed_splats.glb`` (the
+photo's pose), ``preview`` → ``anna_preview.png`` (front and back of the posed avatar). Formats that
+need the body fit are refused without one.
 """
 
 from __future__ import annotations
@@ -18,19 +20,23 @@ from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
 from core.fit.result import BodyFit
 
-FORMATS = ("avatar", "ply", "posed", "fit", "params", "mesh", "glb", "preview")
-NEEDS_FIT = ("posed", "fit", "params", "mesh", "preview")
+FORMATS = ("avatar", "ply", "posed", "splats", "posed_splats", "fit", "params", "mesh", "glb", "preview")
+NEEDS_FIT = ("posed", "posed_splats", "fit", "params", "mesh", "preview")
+#: Formats of the avatar in a pose (the fit's, or the one given).
+POSED = ("posed", "posed_splats", "preview")
 #: What each format appends to the stem.
 SUFFIXES = {"avatar": ".avatar", "ply": ".ply", "posed": "_posed.ply", "fit": "_fit.json", "params": "_body.npz",
-            "mesh": "_body.obj", "glb": "_body.glb", "preview": "_preview.png"}
+            "mesh": "_body.obj", "glb": "_body.glb", "preview": "_preview.png", "splats": "_splats.glb",
+            "posed_splats": "_posed_splats.glb"}
 
 
 def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fit: BodyFit | None,
                  photo: np.ndarray | None = None, pose: np.ndarray | None = None) -> Path:
-    """Write one format of ``avatar`` to ``path`` (atomic); ``pose`` [55, 3] poses the ``posed`` and
-    ``preview`` formats instead of the fit's pose (then at the body's rest root). The path written."""
+    """Write one format of ``avatar`` to ``path`` (atomic); ``pose`` [55, 3] poses the :data:`POSED`
+    formats instead of the fit's pose (then at the body's rest root). The path written."""
     from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
     from core.export.gltf import save_rigged_glb
+    from core.export.splat_gltf import save_splat_glb
     from core.io.ply import write_ply
     from core.io.video import write_image
     from core.persist.bundle import save_bundle
@@ -38,7 +44,7 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format '{fmt}'; formats are {', '.join(FORMATS)}")
-    if fit is None and fmt in NEEDS_FIT and not (pose is not None and fmt in ("posed", "preview")):
+    if fit is None and fmt in NEEDS_FIT and not (pose is not None and fmt in POSED):
         raise ValueError(f"{fmt} needs the body fit, which this avatar does not have")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,11 +52,15 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
         return save_bundle(path, avatar, fit, photo)
     if fmt == "ply":
         write_ply(path, avatar.canonical(body))
-    elif fmt in ("posed", "preview"):
+    elif fmt == "splats":
+        return save_splat_glb(path, avatar.canonical(body), path.stem)
+    elif fmt in POSED:
         posed = (avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if pose is None
                  else avatar.posed(body, torch.as_tensor(pose, dtype=torch.float32)))
         if fmt == "posed":
             write_ply(path, posed)
+        elif fmt == "posed_splats":
+            return save_splat_glb(path, posed, path.stem)
         else:
             views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
             write_image(path, np.concatenate(views, 1))

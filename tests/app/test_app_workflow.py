@@ -157,6 +157,12 @@ def _read_back(fmt: str, path):
         import pygltflib
 
         return len(pygltflib.GLTF2().load(str(path)).skins[0].joints)
+    if fmt in ("splats", "posed_splats"):
+        import pygltflib
+
+        gltf = pygltflib.GLTF2().load(str(path))
+        assert "KHR_gaussian_splatting" in gltf.meshes[0].primitives[0].extensions
+        return gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION].count
     if fmt == "preview":
         with Image.open(path) as image:
             return image.size[0]
@@ -168,8 +174,8 @@ def _read_back(fmt: str, path):
 
 
 def test_every_export_writes_a_file_another_library_reads(window, tmp_path):
-    assert {kind.fmt for kind in EXPORTS} == {"avatar", "ply", "posed", "sequence", "fit", "params", "mesh", "glb",
-                                              "preview", "turntable", "animation"}
+    assert {kind.fmt for kind in EXPORTS} == {"avatar", "ply", "posed", "splats", "posed_splats", "sequence", "fit",
+                                              "params", "mesh", "glb", "preview", "turntable", "animation"}
     window.set_motion("wave")
     for kind in EXPORTS:
         path = tmp_path / (f"out{kind.suffix}" if kind.suffix else "frames")
