@@ -24,6 +24,8 @@ EXPORTS: tuple[ExportKind, ...] = (
                "glTF binary with KHR_gaussian_splatting (*.glb)"),
     ExportKind("Gaussian Splats, Current Pose (glTF .glb)…", "posed_splats", "_posed_splats.glb",
                "glTF binary with KHR_gaussian_splatting (*.glb)"),
+    ExportKind("Compressed Splats, T-pose (.spz)…", "spz", ".spz", "Compressed splats (*.spz)"),
+    ExportKind("Compressed Splats, Current Pose (.spz)…", "posed_spz", "_posed.spz", "Compressed splats (*.spz)"),
     ExportKind("Splat Sequence of the Motion (folder of .ply)…", "sequence", "", ""),
     ExportKind("Body Fit (.json)…", "fit", "_fit.json", "Body fits (*.json)"),
     ExportKind("Body Parameters, SMPL-X style (.npz)…", "params", "_body.npz", "NumPy archives (*.npz)"),

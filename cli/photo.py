@@ -193,9 +193,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     recon.add_argument("--formats", type=parse_formats, default="avatar,ply,posed,fit,params,mesh,glb,preview",
                        help="comma-separated: avatar (the bundle: reopens losslessly), ply (canonical T-pose "
                        "3DGS), posed (the photo's pose), splats / posed_splats (the same as glTF .glb with "
-                       "KHR_gaussian_splatting), fit (body fit JSON), params (SMPL-X-style .npz), mesh "
+                       "KHR_gaussian_splatting), spz / posed_spz (compressed .spz), fit (body fit JSON), params "
+                       "(SMPL-X-style .npz), mesh "
                        "(coloured body .obj), glb (rigged coloured body for Blender & co.), preview (front and "
-                       "back PNG); default all but the glTF splats")
+                       "back PNG); default all but the glTF and .spz splats")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     recon.set_defaults(func=_cmd_reconstruct)
@@ -209,12 +210,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--views", type=int, default=4, help="headless: frames of the motion to render")
     demo.set_defaults(func=_cmd_demo)
 
-    export = sub.add_parser("export", help="write an avatar bundle's exports (.ply, posed .ply, glTF splats, fit, "
-                            "body .npz, .obj, .glb, preview)")
+    export = sub.add_parser("export", help="write an avatar bundle's exports (.ply, posed .ply, glTF splats, .spz, "
+                            "fit, body .npz, .obj, .glb, preview)")
     export.add_argument("avatar", help=".avatar bundle")
     export.add_argument("--format", type=parse_formats, required=True,
-                        help="comma-separated: ply, posed, splats, posed_splats, fit, params, mesh, glb, preview, "
-                        "avatar")
+                        help="comma-separated: ply, posed, splats, posed_splats, spz, posed_spz, fit, params, mesh, "
+                        "glb, preview, avatar")
     export.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     export.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz (avatars on SMPL-X)")
     export.set_defaults(func=_cmd_export)

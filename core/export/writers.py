@@ -1,12 +1,13 @@
 """Every export of an avatar, by format name, into files named after one stem.
 
 Formats (file names for stem ``out/anna``): ``avatar`` → ``anna.avatar`` (the bundle), ``ply`` →
-``anna.ply`` (T-pose 3DGS), ``posed`` → ``anna_posed.ply`` (the photo's pose), ``fit`` →
-``anna_fit.json``, ``params`` → ``anna_body.npz`` (SMPL-X-style), ``mesh`` → ``anna_body.obj``
-(coloured, posed), ``glb`` → ``anna_body.glb`` (rigged, coloured), ``splats`` → ``anna_splats.glb``
-(T-pose splats, glTF ``KHR_gaussian_splatting``), ``posed_splats`` → ``anna_posed_splats.glb`` (the
-photo's pose), ``preview`` → ``anna_preview.png`` (front and back of the posed avatar). Formats that
-need the body fit are refused without one.
+``anna.ply`` (T-pose 3DGS), ``posed`` → ``anna_posed.ply`` (the photo's pose), ``splats`` →
+``anna_splats.glb`` and ``posed_splats`` → ``anna_posed_splats.glb`` (the same as glTF
+``KHR_gaussian_splatting``), ``spz`` → ``anna.spz`` and ``posed_spz`` → ``anna_posed.spz``
+(compressed), ``fit`` → ``anna_fit.json``, ``params`` → ``anna_body.npz`` (SMPL-X-style), ``mesh`` →
+``anna_body.obj`` (coloured, posed), ``glb`` → ``anna_body.glb`` (rigged, coloured), ``preview`` →
+``anna_preview.png`` (front and back of the posed avatar). Formats that need the body fit are
+refused without one.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
 from core.fit.result import BodyFit
 
-FORMATS = ("avatar", "ply", "posed", "splats", "posed_splats", "fit", "params", "mesh", "glb", "preview")
-NEEDS_FIT = ("posed", "posed_splats", "fit", "params", "mesh", "preview")
+FORMATS = ("avatar", "ply", "posed", "splats", "posed_splats", "spz", "posed_spz", "fit", "params", "mesh", "glb",
+           "preview")
 #: Formats of the avatar in a pose (the fit's, or the one given).
-POSED = ("posed", "posed_splats", "preview")
+POSED = ("posed", "posed_splats", "posed_spz", "preview")
+NEEDS_FIT = (*POSED, "fit", "params", "mesh")
 #: What each format appends to the stem.
 SUFFIXES = {"avatar": ".avatar", "ply": ".ply", "posed": "_posed.ply", "fit": "_fit.json", "params": "_body.npz",
             "mesh": "_body.obj", "glb": "_body.glb", "preview": "_preview.png", "splats": "_splats.glb",
-            "posed_splats": "_posed_splats.glb"}
+            "posed_splats": "_posed_splats.glb", "spz": ".spz", "posed_spz": "_posed.spz"}
 
 
 def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fit: BodyFit | None,
@@ -38,6 +40,7 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
     from core.export.gltf import save_rigged_glb
     from core.export.splat_gltf import save_splat_glb
     from core.io.ply import write_ply
+    from core.io.spz import write_spz
     from core.io.video import write_image
     from core.persist.bundle import save_bundle
     from core.render.offline import framed_camera, render_image
@@ -54,6 +57,8 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
         write_ply(path, avatar.canonical(body))
     elif fmt == "splats":
         return save_splat_glb(path, avatar.canonical(body), path.stem)
+    elif fmt == "spz":
+        return write_spz(path, avatar.canonical(body))
     elif fmt in POSED:
         posed = (avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if pose is None
                  else avatar.posed(body, torch.as_tensor(pose, dtype=torch.float32)))
@@ -61,6 +66,8 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
             write_ply(path, posed)
         elif fmt == "posed_splats":
             return save_splat_glb(path, posed, path.stem)
+        elif fmt == "posed_spz":
+            return write_spz(path, posed)
         else:
             views = [render_image(posed, framed_camera(posed, azimuth, 5.0), 384) for azimuth in (0.0, 180.0)]
             write_image(path, np.concatenate(views, 1))

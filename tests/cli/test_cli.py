@@ -279,11 +279,11 @@ def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
                   image_size=(64, 64))
     save_bundle(tmp_path / "with.avatar", avatar, fit)
     save_bundle(tmp_path / "bare.avatar", avatar)
-    result = run("export", str(tmp_path / "with.avatar"), "--format", "ply,params,glb,splats,posed_splats", "-o",
+    result = run("export", str(tmp_path / "with.avatar"), "--format", "ply,params,glb,splats,posed_splats,spz", "-o",
                  str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "with.ply", "with_body.glb", "with_body.npz", "with_posed_splats.glb", "with_splats.glb"]
+        "with.ply", "with.spz", "with_body.glb", "with_body.npz", "with_posed_splats.glb", "with_splats.glb"]
     result = run("export", str(tmp_path / "bare.avatar"), "--format", "posed", "-o", str(tmp_path / "out"))
     assert result.returncode == 1 and "need(s) the body fit" in result.stderr
     assert run("export", str(tmp_path / "with.avatar"), "--format", "video").returncode == 2
