@@ -5,7 +5,8 @@ Layout (nianticlabs/spz ``load-spz.cc`` at v2.1.0; all little-endian): a 16-byte
 ``flags``, ``reserved`` (uint8 each), then per attribute for all points in turn:
 
 - positions: 3 × 24-bit signed fixed point with :data:`FRACTIONAL_BITS` fractional bits (1/4096 m),
-- alphas: uint8 ``round(sigmoid(opacity logit) · 255)``,
+- alphas: uint8 ``round(sigmoid(opacity logit) · 255)``, at most 254 (readers decode 255 as an
+  infinite logit),
 - colours: 3 × uint8 ``round(f_dc · 0.15 · 255 + 127.5)`` (the SH DC coefficient, not the colour),
 - scales: 3 × uint8 ``round((log σ + 10) · 16)``,
 - rotations: "smallest three" in a uint32: bits 30–31 the index (x, y, z, w = 0…3) of the largest
@@ -104,7 +105,7 @@ def encode_spz(cloud: GaussianCloud) -> bytes:
     if np.abs(fixed).max(initial=0) >= 1 << 23:
         raise ValueError(f"positions beyond ±{2 ** (23 - FRACTIONAL_BITS)} m do not fit the .spz fixed point")
     positions = np.stack([(fixed >> s) & 0xFF for s in (0, 8, 16)], -1).astype(np.uint8)  # [N, 3, 3]
-    alphas = _uint8(cloud.opacities().detach().double().numpy() * 255.0)
+    alphas = np.minimum(_uint8(cloud.opacities().detach().double().numpy() * 255.0), 254)
     sh = cloud.sh.detach().double().numpy() * _FLIP_SH[: cloud.sh.shape[1], None]
     colours = _uint8(sh[:, 0] * (COLOUR_SCALE * 255.0) + 0.5 * 255.0)
     scales = _uint8((cloud.log_scales.detach().double().numpy() + 10.0) * 16.0)
