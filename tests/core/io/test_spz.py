@@ -83,3 +83,21 @@ def test_splat_transform_reads_our_spz_as_our_ply(tmp_path):
     out = subprocess.run([str(SPLAT_TRANSFORM), str(tmp_path / "b.spz"), "-m", "null"], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert [line.split("|")[8].strip() for line in out.splitlines() if line.startswith("| opacity")] == ["0"]
+
+
+def test_spz_is_a_fifth_of_the_ply_and_renders_the_same():
+    """The bundled example figure (12k splats): .spz at most a fifth of the .ply's bytes, and its render
+    within 40 dB PSNR of the .ply's inside the figure (a 40k avatar measured 50.5–51.5 dB, 17 %)."""
+    from core.examples import figure_cloud
+    from core.io.ply import encode_ply
+    from core.render.offline import framed_camera, render_image
+
+    cloud = figure_cloud()
+    data = encode_spz(cloud)
+    assert len(data) <= len(encode_ply(cloud)) / 5
+    back = decode_spz(data)
+    for azimuth in (0.0, 120.0):
+        camera = framed_camera(cloud, azimuth, 5.0)
+        truth, ours = (render_image(c, camera, 256).astype(float) for c in (cloud, back))
+        inside = (truth != truth[0, 0]).any(-1)
+        assert -10 * np.log10(((truth - ours)[inside] ** 2).mean() / 255**2) >= 40.0
