@@ -35,6 +35,8 @@ from core.rotations import quat_to_rotmat
 CARVED_PARTS = ("left_hand", "right_hand")
 #: Pixels along the photo's person outline whose colours blend in the background (:func:`photo_layers`).
 OUTLINE_RING = 2
+#: Pixels along the person mask's outline left out of the photometric term (they blend in the background).
+COLOUR_RING = 1
 #: Opacity logit of a Gaussian carved away (opacity 0.0001).
 CARVED_LOGIT = -9.2
 
@@ -205,6 +207,11 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
 
     view = input_view(fit, rgb, observation, size, frame)
     target, mask = view.target, view.mask
+    # the outline's own pixels blend the person with the background: colours are fitted inside them
+    from scipy import ndimage
+
+    inner = torch.from_numpy(ndimage.binary_erosion(mask[..., 0].numpy() > 0.5, iterations=COLOUR_RING))
+    inner = inner[..., None].to(mask.dtype)
     cloud = avatar.cloud
     posed, rotation, seen, movable, colours = _changeable(avatar, body, fit, view, min_facing, min_pixels,
                                                           outline_pixels)
@@ -230,7 +237,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
         image, alpha = _render(view, means, posed.quats, log_scales.exp(), torch.sigmoid(opacity),
                                (0.5 + SH_C0 * sh0).clamp(0, 1))
         composite = image + (1 - alpha) * view.background  # the photo's edge pixels blend in its background
-        photometric = ((composite - target).abs() * mask).sum() / mask.sum().clamp_min(1) / 3
+        photometric = ((composite - target).abs() * inner).sum() / inner.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
         if geometry:  # beyond the photo's edges nothing is known: neither person nor background
             loss = loss + mask_weight * ((alpha - mask).abs() * view.known).mean() \
