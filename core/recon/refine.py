@@ -65,6 +65,7 @@ class InputView:
     photo_size: tuple[int, int]  # (width, height) of the photo
     background: torch.Tensor  # [S, S, 3] the photo's background continued under the person (nearest pixel)
     foreground: torch.Tensor  # [S, S, 3] the person's colours, its outline's blended pixels taken from within
+    coverage: torch.Tensor  # [S, S, 1] how much of each pixel the person covers (the soft mask, 0–1)
 
     def in_photo(self, pixels: torch.Tensor) -> torch.Tensor:
         """Whether crop pixels [N, 2] (any, also beyond the crop) fall inside the photo: [N] bool."""
@@ -91,7 +92,8 @@ def input_view(fit: BodyFit, rgb: np.ndarray, observation: PersonObservation, si
                      torch.tensor(frame.mask > 0.5, dtype=torch.float32)[..., None],
                      torch.tensor(fit.viewmat, dtype=torch.float32)[None],
                      crop_intrinsics(fit, frame.offset, frame.scale), size, known, frame.offset, frame.scale,
-                     photo_size, *photo_layers(frame.image, frame.mask > 0.5))
+                     photo_size, *photo_layers(frame.image, frame.mask > 0.5),
+                     torch.tensor(frame.mask, dtype=torch.float32)[..., None])
 
 
 def photo_layers(image: np.ndarray, mask: np.ndarray, ring: int = OUTLINE_RING) -> tuple[torch.Tensor, torch.Tensor]:
@@ -240,7 +242,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
         photometric = ((composite - target).abs() * inner).sum() / inner.sum().clamp_min(1) / 3
         loss = photometric + prior * (sh0 - initial).square().mean()
         if geometry:  # beyond the photo's edges nothing is known: neither person nor background
-            loss = loss + mask_weight * ((alpha - mask).abs() * view.known).mean() \
+            loss = loss + mask_weight * ((alpha - view.coverage).abs() * view.known).mean() \
                 + shift_prior * torch.tanh(shift).square().mean()
         optimiser.zero_grad()
         loss.backward()
