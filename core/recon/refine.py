@@ -188,15 +188,17 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
 
     Only Gaussians the photo shows change: facing the camera (cosine above ``min_facing``) and
     showing more than ``min_pixels`` pixels' worth of colour. They start from the photo's colours
-    (:func:`back_project`, drawn to the network's with ``min_pixels``' worth); then Adam minimises
-    an L1 photometric term over the mask with a pull ``prior`` towards the starting colours. With
-    ``geometry`` they may also shift parallel to the photo's image plane (at most ``max_shift``
+    (:func:`back_project` of the person layer of :func:`photo_layers`, drawn to the network's with
+    ``min_pixels``' worth); then Adam minimises an L1 photometric term between the photo and the
+    avatar composited over the photo's own background, inside the mask but for its outline's
+    :data:`COLOUR_RING` px (they blend in the background), with a pull ``prior`` towards the starting
+    colours. With ``geometry`` they may also shift parallel to the photo's image plane (at most ``max_shift``
     metres per axis, kept small by ``shift_prior``; depth is unobservable), grow or shrink and
     become more opaque (never less: what the photo does not show must stay solid from other views;
     nor below :func:`core.recon.avatar_builder.solid_floor`: the body's spacing for what the photo
     shows, the wider one of a surface standing off the body for the rest), so the avatar covers the
-    person's silhouette (loose clothes, hair) and not the background: an alpha-vs-mask term of weight
-    ``mask_weight``. Gaussians that reach past the outline (:func:`on_outline`) move and shrink too
+    person's silhouette (loose clothes, hair) and not the background: an alpha-vs-coverage term (the
+    soft mask) of weight ``mask_weight``. Gaussians that reach past the outline (:func:`on_outline`) move and shrink too
     (never grow), whichever way they face: the outline seen from behind is made of the same Gaussians
     as the photo's (a side seen edge-on), so pulling them in keeps the avatar from bloating when it
     turns. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
