@@ -94,11 +94,15 @@ def surface_neighbours(points: torch.Tensor, k: int = SPREAD_NEIGHBOURS) -> torc
     return torch.from_numpy(np.stack(found).reshape(*points.shape[:-1], k)).to(points.device)
 
 
-def lift_spread(surface: torch.Tensor, lifted: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor:
+def lift_spread(surface: torch.Tensor, lifted: torch.Tensor, neighbours: torch.Tensor | None = None
+                ) -> torch.Tensor:
     """How far lifting points off the body (``surface`` [..., N, 3] → ``lifted`` [..., N, 3], same frame)
-    spread them from their surface ``neighbours`` [..., N, K] (indices): the mean distance to them
-    after over before, per point [..., N], 1 to :data:`MAX_SPREAD`. A coat around a thin arm is a
-    wider tube than the arm with as many points, so they stand farther apart."""
+    spread them from their surface ``neighbours`` [..., N, K] (indices; default
+    :func:`surface_neighbours` of ``surface``): the mean distance to them after over before, per point
+    [..., N], 1 to :data:`MAX_SPREAD`. A coat around a thin arm is a wider tube than the arm with as
+    many points, so they stand farther apart."""
+    neighbours = surface_neighbours(surface) if neighbours is None else neighbours
+
     def mean_distance(points: torch.Tensor) -> torch.Tensor:
         index = neighbours.reshape(*neighbours.shape[:-2], -1, 1).expand(*neighbours.shape[:-2], -1, 3)
         near = torch.gather(points, -2, index).reshape(*neighbours.shape, 3)

@@ -47,10 +47,11 @@ _SQRT1_2 = math.sqrt(0.5)
 #: Bits kept of each SH coefficient (degree 1, degrees 2–3), as Niantic's packer keeps them.
 _SH_BITS = (5, 4)
 MAX_POINTS = 20_000_000
-#: Signs that turn positions, quaternion x y z and SH coefficients 1…15 between RDF and RUB (y, z → −y, −z).
-_FLIP_POSITION = np.array([1.0, -1.0, -1.0])
-_FLIP_QUAT_XYZ = np.array([1.0, -1.0, -1.0])
-_FLIP_SH = np.array([1.0, -1, -1, 1, -1, 1, 1, -1, 1, -1, 1, -1, -1, 1, -1, 1])
+#: Signs that turn RDF and RUB into each other (180° about x): positions, and so also a quaternion's x y z
+#: (conjugation by the turn), and of the SH coefficients 0…15 (the basis functions odd in y or z).
+_TURN = np.array([1.0, -1.0, -1.0])
+_TURN_QUAT = np.append(_TURN, 1.0)  # x y z w
+_TURN_SH = np.array([1.0, -1, -1, 1, -1, 1, 1, -1, 1, -1, 1, -1, -1, 1, -1, 1])
 
 
 class SpzError(ValueError):
@@ -100,16 +101,16 @@ def encode_spz(cloud: GaussianCloud) -> bytes:
     """``cloud`` as ``.spz`` version 3 bytes (gzip-compressed)."""
     n = len(cloud)
     degree = int(round(math.sqrt(cloud.sh.shape[1]))) - 1
-    means = cloud.means.detach().double().numpy() * _FLIP_POSITION
+    means = cloud.means.detach().double().numpy() * _TURN
     fixed = np.round(means * (1 << FRACTIONAL_BITS)).astype(np.int64)
     if np.abs(fixed).max(initial=0) >= 1 << 23:
         raise ValueError(f"positions beyond ±{2 ** (23 - FRACTIONAL_BITS)} m do not fit the .spz fixed point")
     positions = np.stack([(fixed >> s) & 0xFF for s in (0, 8, 16)], -1).astype(np.uint8)  # [N, 3, 3]
     alphas = np.minimum(_uint8(cloud.opacities().detach().double().numpy() * 255.0), 254)
-    sh = cloud.sh.detach().double().numpy() * _FLIP_SH[: cloud.sh.shape[1], None]
+    sh = cloud.sh.detach().double().numpy() * _TURN_SH[: cloud.sh.shape[1], None]
     colours = _uint8(sh[:, 0] * (COLOUR_SCALE * 255.0) + 0.5 * 255.0)
     scales = _uint8((cloud.log_scales.detach().double().numpy() + 10.0) * 16.0)
-    quats = cloud.quats.detach().double().numpy()[:, [1, 2, 3, 0]] * np.append(_FLIP_QUAT_XYZ, 1.0)
+    quats = cloud.quats.detach().double().numpy()[:, [1, 2, 3, 0]] * _TURN_QUAT
     quats = quats / np.linalg.norm(quats, axis=1, keepdims=True).clip(1e-12)
     rotations = _smallest_three(quats).astype("<u4").view(np.uint8).reshape(n, 4)
     rest = np.concatenate([_quantise_sh(sh[:, 1:4], _SH_BITS[0]).reshape(n, -1),  # per point, channel fastest
@@ -159,7 +160,7 @@ def decode_spz(data: bytes, name: str = "the file") -> GaussianCloud:
     fixed = positions.reshape(n, 3, 3).astype(np.int64)
     fixed = fixed[..., 0] | (fixed[..., 1] << 8) | (fixed[..., 2] << 16)
     fixed = np.where(fixed & 0x800000, fixed - (1 << 24), fixed)
-    means = fixed / float(1 << bits) * _FLIP_POSITION
+    means = fixed / float(1 << bits) * _TURN
     if version == 2:
         xyz = rotations / 127.5 - 1.0
         quats = np.concatenate([xyz, np.sqrt(np.clip(1 - (xyz**2).sum(1, keepdims=True), 0, None))], 1)
@@ -168,8 +169,8 @@ def decode_spz(data: bytes, name: str = "the file") -> GaussianCloud:
     alpha = np.clip(alphas[:, 0] / 255.0, 1e-6, 1 - 1e-6)
     dc = (colours / 255.0 - 0.5) / COLOUR_SCALE
     sh = np.concatenate([dc[:, None], (sh_rest.reshape(n, -1, 3) - 128.0) / 128.0], 1)
-    sh = sh * _FLIP_SH[: SH_COEFFS[degree], None]
-    quats = quats * np.append(_FLIP_QUAT_XYZ, 1.0)
+    sh = sh * _TURN_SH[: SH_COEFFS[degree], None]
+    quats = quats * _TURN_QUAT
     return GaussianCloud(*(torch.tensor(a, dtype=torch.float32) for a in (
         means, quats[:, [3, 0, 1, 2]], scales / 16.0 - 10.0, np.log(alpha / (1 - alpha)), sh)))
 

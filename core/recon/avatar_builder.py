@@ -20,7 +20,7 @@ import torch
 from core.avatar.avatar import Avatar
 from core.avatar.binding import bind_to_triangles, reshape_discs, surface_discs
 from core.body.model import BodyModel, canonical_body
-from core.body.surface import lift_spread, mesh_area, sample_surface, surface_neighbours, surface_points
+from core.body.surface import lift_spread, mesh_area, sample_surface, surface_points
 from core.fit.clothing import check_layer
 from core.gaussians import GaussianCloud, rgb_to_sh0
 from core.recon.model import Prediction
@@ -55,7 +55,7 @@ def local_spacing(surface: torch.Tensor, means: torch.Tensor, spacing: float) ->
     """Per Gaussian [N], the spacing (metres) between it and its neighbours: ``spacing`` where it lies
     on the body (at ``surface`` [N, 3], rest pose), widened by how far standing off the body (to
     ``means`` [N, 3]) spread it from its nearest surface neighbours (:func:`core.body.surface.lift_spread`)."""
-    return spacing * lift_spread(surface, means, surface_neighbours(surface)).to(means.dtype)
+    return spacing * lift_spread(surface, means).to(means.dtype)
 
 
 def avatar_spacing(body: BodyModel, avatar: Avatar) -> torch.Tensor:

@@ -37,6 +37,7 @@ def _worker(rank: int, world: int, port: int, data: str, output: str, model_conf
         if dist.is_initialized():
             dist.destroy_process_group()
 
+
 def launch(processes: int, data: str | os.PathLike[str], output: str | os.PathLike[str], model_config: ModelConfig,
            train_config: TrainConfig, resume: bool = False, threads: int = 1) -> None:
     """Train with ``processes`` data-parallel ranks on this machine (blocks until all finish)."""

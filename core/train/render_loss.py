@@ -63,19 +63,22 @@ class RenderLossConfig:
                 raise ValueError(f"render.{name} must be a finite number ≥ 0, got {value!r}")
 
 
-def disc_spacing(points: torch.Tensor) -> torch.Tensor:
-    """Point spacing [B] (metres) of ``points`` [B, P, 3] on a surface: median nearest-neighbour distance × 1.25."""
+def disc_spacing(points: torch.Tensor, neighbours: torch.Tensor | None = None) -> torch.Tensor:
+    """Point spacing [B] (metres) of ``points`` [B, P, 3] on a surface: median nearest-neighbour distance × 1.25
+    (``neighbours`` [B, P, K]: :func:`core.body.surface.surface_neighbours` of ``points``, if already known)."""
+    neighbours = surface_neighbours(points) if neighbours is None else neighbours
     with torch.no_grad():
-        distance = torch.cdist(points, points)
-        distance.diagonal(dim1=-2, dim2=-1).fill_(float("inf"))
-        return 1.25 * distance.min(-1).values.median(-1).values
+        nearest = torch.gather(points, 1, neighbours[..., :1].expand(-1, -1, 3))
+        return 1.25 * (nearest - points).norm(dim=-1).median(-1).values
 
 
-def true_log_scale(surface: torch.Tensor, lifted: torch.Tensor) -> torch.Tensor:
+def true_log_scale(surface: torch.Tensor, lifted: torch.Tensor, neighbours: torch.Tensor | None = None
+                   ) -> torch.Tensor:
     """The true discs' log scale multiplier [..., P] at points lifted off the body (``surface`` [..., P, 3]
-    → ``lifted`` [..., P, 3]): standing off spreads them apart and the discs widen by as much (a skirt
-    or coat stays closed, no background through it), on every axis (the disc keeps its shape)."""
-    return lift_spread(surface, lifted, surface_neighbours(surface)).log()
+    → ``lifted`` [..., P, 3]; ``neighbours`` as for :func:`core.body.surface.lift_spread`): standing off
+    spreads them apart and the discs widen by as much (a skirt or coat stays closed, no background
+    through it), on every axis (the disc keeps its shape)."""
+    return lift_spread(surface, lifted, neighbours).log()
 
 
 def random_views(rng: np.random.Generator, count: int, target: np.ndarray, size: int
@@ -104,9 +107,10 @@ def render_terms(prediction: Prediction, batch: dict[str, torch.Tensor], parts: 
     normals = frames[..., 2]
     detail = torch.isin(parts[chosen], torch.tensor(DETAIL_PARTS, device=parts.device))
     weight = 1 + (config.detail_weight - 1) * detail.float()
-    spacing = disc_spacing(canonical)
+    neighbours = surface_neighbours(canonical)  # one neighbour search for the spacing and the widening
+    spacing = disc_spacing(canonical, neighbours)
     true_means = canonical + batch["offset"][:people, chosen, None] * normals
-    widen = true_log_scale(canonical, true_means)[..., None]
+    widen = true_log_scale(canonical, true_means, neighbours)[..., None]
     terms = {k: canonical.new_zeros(()) for k in ("render", "ssim", "mask")}
     for i in range(people):
         target = canonical[i].mean(0).detach().cpu().numpy().astype(np.float64)

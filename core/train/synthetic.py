@@ -25,7 +25,7 @@ import torch
 from core.body.joints import JOINT_INDEX, clamp_to_limits
 from core.body.model import BodyModel, canonical_body
 from core.body.motions import BUILTIN_MOTIONS, builtin_motion
-from core.body.surface import lift_spread, mesh_area, sample_surface, surface_neighbours, surface_parts, surface_points
+from core.body.surface import lift_spread, mesh_area, sample_surface, surface_parts, surface_points
 from core.fit.result import CAMERA_VIEWMAT
 from core.rotations import rotmat_to_quat
 from core.train.garments import Outfit, dress, random_outfit
@@ -139,7 +139,7 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
     spread = torch.ones(splats)
     if geometry:
         lifted = rest_points + torch.tensor(lift)[:, None] * rest_frames[..., 2]
-        spread = lift_spread(rest_points, lifted, surface_neighbours(rest_points))
+        spread = lift_spread(rest_points, lifted)
     scales = torch.stack([0.6 * spacing * spread, 0.6 * spacing * spread, torch.full((splats,), 0.1 * spacing)], 1)
     quats = rotmat_to_quat(frame)
     light = random_lighting(rng)
