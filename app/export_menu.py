@@ -32,6 +32,7 @@ EXPORTS: tuple[ExportKind, ...] = (
     ExportKind("Coloured Body Mesh (.obj)…", "mesh", "_body.obj", "Wavefront OBJ (*.obj)"),
     ExportKind("Rigged Body for Blender (.glb)…", "glb", "_body.glb", "glTF binary (*.glb)"),
     ExportKind("Preview Image (.png)…", "preview", "_preview.png", "PNG images (*.png)"),
+    ExportKind("Web Player, Plays Offline in a Browser (.html)…", "html", ".html", "Web pages (*.html)"),
     ExportKind("Turntable Video (.mp4, .gif)…", "turntable", "_turntable.mp4", "Videos (*.mp4 *.gif)"),
     ExportKind("Animation Video (.mp4, .gif)…", "animation", "_animation.mp4", "Videos (*.mp4 *.gif)"),
 )

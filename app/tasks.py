@@ -147,7 +147,8 @@ def export_job(fmt: str, path: Path, body, avatar: Avatar, fit: BodyFit | None, 
                pose: np.ndarray, motion=None, video: VideoOptions | None = None) -> Job:
     """Write one export. ``fmt`` is a :data:`core.export.writers.FORMATS` name, or ``turntable``
     (video of the avatar in ``pose``), ``animation`` (video of ``motion``), ``sequence`` (posed .ply
-    files of ``motion`` into the folder ``path``); ``video`` sizes the videos."""
+    files of ``motion`` into the folder ``path``), ``html`` (the web player, with ``motion`` if given);
+    ``video`` sizes the videos."""
     video = video or VideoOptions()
 
     def job(progress: Progress, cancel: CancelToken, cache: dict) -> list[Path]:
@@ -168,6 +169,10 @@ def export_job(fmt: str, path: Path, body, avatar: Avatar, fit: BodyFit | None, 
                                       _counter(progress, cancel, "Frame"), cancel)
             write_video(path, frames, video.fps)
             return [path]
+        if fmt == "html":
+            from core.export.html_player import save_html_player
+
+            return [save_html_player(path, avatar, body, motion, progress=_counter(progress, cancel, "Motion"))]
         if fmt == "sequence":
             return save_ply_sequence(path, avatar, body, motion, video.fps, _counter(progress, cancel, "Frame"),
                                      cancel)

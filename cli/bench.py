@@ -150,6 +150,18 @@ def _cmd_bench_pipeline(args: argparse.Namespace) -> int:
     return report(args.output, "pipeline", results)
 
 
+def _cmd_bench_html(args: argparse.Namespace) -> int:
+    from core.bench.html import bench_html
+
+    results = bench_html(args.splats, size=args.size, seconds=args.seconds, clip=args.clip)
+    for row in results["results"]:
+        print(f"{row['splats']:>8,} splats  {row['file_mb']:5.1f} MB  loaded in {row['load_s']:4.1f} s  "
+              f"{row['fps']:6.1f} FPS playing '{args.clip}'  (CPU {row['cpu_ms_per_frame']:.1f} ms/frame, "
+              f"of which sorting {row['sort_ms_per_frame']:.1f})")
+    print(f"WebGL: {results['webgl_renderer']}; network requests: {len(results['network_requests'])}")
+    return report(args.output, "html", results)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's commands to the ``avatarium`` parser."""
     bench = sub.add_parser("bench", help="benchmarks that write JSON reports")
@@ -208,6 +220,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     recon_bench.add_argument("--repeats", type=int, default=3, help="timed repetitions per photo")
     recon_bench.add_argument("-o", "--output", default="bench-recon.json", help="JSON report path")
     recon_bench.set_defaults(func=_cmd_bench_recon)
+    html = bench_sub.add_parser("html", help="the web player in headless Chromium (software WebGL): file size, "
+                                "load time, frame rate")
+    html.add_argument("--splats", type=counts(100), default=[40000],
+                      help="comma-separated splat counts (default 40000)")
+    html.add_argument("--size", type=int, default=512, help="canvas size in pixels (square)")
+    html.add_argument("--seconds", type=float, default=5.0, help="playing time measured per case")
+    html.add_argument("--clip", default="walk", help="built-in clip played (default walk)")
+    html.add_argument("-o", "--output", default="bench-html.json", help="JSON report path")
+    html.set_defaults(func=_cmd_bench_html)
     pipeline_bench = bench_sub.add_parser("pipeline", help="photo → avatar time per preset")
     pipeline_bench.add_argument("photos", nargs="+", help="photos to reconstruct")
     pipeline_bench.add_argument("--presets", type=lambda t: [p for p in t.split(",") if p],

@@ -136,7 +136,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     bundle = load_bundle(args.avatar)
     body = load_body(bundle.avatar.body_model, args.smplx_dir)
     stem = Path(args.output) / Path(args.avatar).stem
-    written = write_formats(stem, args.format, body, bundle.avatar, bundle.fit)
+    motion = None
+    if args.motion:
+        from core.body.motions import load_motion
+
+        motion = load_motion(args.motion)
+    written = write_formats(stem, args.format, body, bundle.avatar, bundle.fit, motion=motion)
     print("Wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -211,11 +216,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=_cmd_demo)
 
     export = sub.add_parser("export", help="write an avatar bundle's exports (.ply, posed .ply, glTF splats, .spz, "
-                            "fit, body .npz, .obj, .glb, preview)")
+                            "fit, body .npz, .obj, .glb, preview, web player .html)")
     export.add_argument("avatar", help=".avatar bundle")
     export.add_argument("--format", type=parse_formats, required=True,
                         help="comma-separated: ply, posed, splats, posed_splats, spz, posed_spz, fit, params, mesh, "
-                        "glb, preview, avatar")
+                        "glb, preview, avatar, html (a web page that plays the avatar offline in any browser)")
+    export.add_argument("--motion", help="html: also bake this motion into the player (AMASS .npz or SMPL-X .json "
+                        "folder; the built-in clips are always in)")
     export.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     export.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz (avatars on SMPL-X)")
     export.set_defaults(func=_cmd_export)

@@ -23,7 +23,8 @@ def test_wheel_ships_shaders_and_resources(tmp_path):
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("avatarium-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("shaders/splat.vert", "shaders/splat.frag", "shaders/splat_project.vert",
+    for needed in ("shaders/splat.vert", "shaders/splat.frag", "shaders/splat_project.vert", "shaders/web_splat.vert",
+                   "shaders/web_splat.frag", "resources/player/player.js", "resources/player/player.html",
                    "resources/examples/figure.ply", "resources/body/anny.npz", "resources/body/skeleton_tpose.json",
                    "cli/__init__.py", "app/main_window.py"):
         assert needed in names

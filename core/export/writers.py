@@ -6,7 +6,8 @@ Formats (file names for stem ``out/anna``): ``avatar`` → ``anna.avatar`` (the 
 ``KHR_gaussian_splatting``), ``spz`` → ``anna.spz`` and ``posed_spz`` → ``anna_posed.spz``
 (compressed), ``fit`` → ``anna_fit.json``, ``params`` → ``anna_body.npz`` (SMPL-X-style), ``mesh`` →
 ``anna_body.obj`` (coloured, posed), ``glb`` → ``anna_body.glb`` (rigged, coloured), ``preview`` →
-``anna_preview.png`` (front and back of the posed avatar). Formats that need the body fit are
+``anna_preview.png`` (front and back of the posed avatar), ``html`` → ``anna.html`` (a self-contained web
+player of the built-in clips and the given motion). Formats that need the body fit are
 refused without one.
 """
 
@@ -19,25 +20,29 @@ import torch
 
 from core.avatar.avatar import Avatar
 from core.body.model import BodyModel
+from core.body.motion_files import Motion
 from core.fit.result import BodyFit
 
 FORMATS = ("avatar", "ply", "posed", "splats", "posed_splats", "spz", "posed_spz", "fit", "params", "mesh", "glb",
-           "preview")
+           "preview", "html")
 #: Formats of the avatar in a pose (the fit's, or the one given).
 POSED = ("posed", "posed_splats", "posed_spz", "preview")
 NEEDS_FIT = (*POSED, "fit", "params", "mesh")
 #: What each format appends to the stem.
 SUFFIXES = {"avatar": ".avatar", "ply": ".ply", "posed": "_posed.ply", "fit": "_fit.json", "params": "_body.npz",
             "mesh": "_body.obj", "glb": "_body.glb", "preview": "_preview.png", "splats": "_splats.glb",
-            "posed_splats": "_posed_splats.glb", "spz": ".spz", "posed_spz": "_posed.spz"}
+            "posed_splats": "_posed_splats.glb", "spz": ".spz", "posed_spz": "_posed.spz", "html": ".html"}
 
 
 def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fit: BodyFit | None,
-                 photo: np.ndarray | None = None, pose: np.ndarray | None = None) -> Path:
+                 photo: np.ndarray | None = None, pose: np.ndarray | None = None, motion: Motion | None = None
+                 ) -> Path:
     """Write one format of ``avatar`` to ``path`` (atomic); ``pose`` [55, 3] poses the :data:`POSED`
-    formats instead of the fit's pose (then at the body's rest root). The path written."""
+    formats instead of the fit's pose (then at the body's rest root); ``motion`` joins the built-in clips
+    of the ``html`` player. The path written."""
     from core.export.body import save_body_mesh, save_body_parameters, vertex_colours
     from core.export.gltf import save_rigged_glb
+    from core.export.html_player import save_html_player
     from core.export.splat_gltf import save_splat_glb
     from core.io.ply import write_ply
     from core.io.spz import write_spz
@@ -59,6 +64,8 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
         return save_splat_glb(path, avatar.canonical(body), path.stem)
     elif fmt == "spz":
         return write_spz(path, avatar.canonical(body))
+    elif fmt == "html":
+        return save_html_player(path, avatar, body, motion)
     elif fmt in POSED:
         posed = (avatar.posed(body, torch.tensor(fit.pose), torch.tensor(fit.root)) if pose is None
                  else avatar.posed(body, torch.as_tensor(pose, dtype=torch.float32)))
@@ -83,13 +90,14 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
 
 
 def write_formats(stem: Path, formats: tuple[str, ...], body: BodyModel, avatar: Avatar, fit: BodyFit | None,
-                  photo: np.ndarray | None = None) -> list[Path]:
-    """Write ``formats`` of ``avatar`` (posed by ``fit``) next to ``stem``; the paths written."""
+                  photo: np.ndarray | None = None, motion: Motion | None = None) -> list[Path]:
+    """Write ``formats`` of ``avatar`` (posed by ``fit``; ``motion`` in the html player) next to ``stem``;
+    the paths written."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown export format(s) {', '.join(unknown)}; formats are {', '.join(FORMATS)}")
     if fit is None and any(f in NEEDS_FIT for f in formats):
         raise ValueError(f"{', '.join(f for f in formats if f in NEEDS_FIT)} need(s) the body fit, which this "
                          "avatar does not have")
-    return [write_format(fmt, stem.parent / f"{stem.name}{SUFFIXES[fmt]}", body, avatar, fit, photo)
+    return [write_format(fmt, stem.parent / f"{stem.name}{SUFFIXES[fmt]}", body, avatar, fit, photo, motion=motion)
             for fmt in FORMATS if fmt in formats]

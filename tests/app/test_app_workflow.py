@@ -174,6 +174,22 @@ def _read_back(fmt: str, path):
     if fmt == "preview":
         with Image.open(path) as image:
             return image.size[0]
+    if fmt == "html":  # the page's own description of what it carries: the built-in clips, the timeline's
+        from html.parser import HTMLParser
+
+        found = {}
+
+        class Meta(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                self.inside = dict(attrs).get("id") == "avatar-meta"
+
+            def handle_data(self, data):
+                if getattr(self, "inside", False):
+                    found.update(json.loads(data))
+
+        Meta().feed(path.read_text(encoding="utf-8"))
+        assert [clip["name"] for clip in found["clips"]] == ["idle", "walk", "wave", "turn", "jump"]
+        return found["splats"]
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(path))
@@ -184,7 +200,7 @@ def _read_back(fmt: str, path):
 def test_every_export_writes_a_file_another_library_reads(window, tmp_path):
     assert {kind.fmt for kind in EXPORTS} == {"avatar", "ply", "posed", "splats", "posed_splats", "spz", "posed_spz",
                                               "sequence", "fit", "params", "mesh", "glb", "preview", "turntable",
-                                              "animation"}
+                                              "animation", "html"}
     window.set_motion("wave")
     for kind in EXPORTS:
         path = tmp_path / (f"out{kind.suffix}" if kind.suffix else "frames")

@@ -287,6 +287,29 @@ def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
     result = run("export", str(tmp_path / "bare.avatar"), "--format", "posed", "-o", str(tmp_path / "out"))
     assert result.returncode == 1 and "need(s) the body fit" in result.stderr
     assert run("export", str(tmp_path / "with.avatar"), "--format", "video").returncode == 2
+    result = run("export", str(tmp_path / "bare.avatar"), "--format", "html", "-o", str(tmp_path / "web"))
+    assert result.returncode == 0, result.stderr  # the player needs no fit
+    page = (tmp_path / "web" / "bare.html").read_text(encoding="utf-8")
+    assert '"splats":3000' in page and '"name":"jump"' in page
+    result = run("export", str(tmp_path / "bare.avatar"), "--format", "html", "--motion", str(tmp_path / "no.npz"),
+                 "-o", str(tmp_path / "web2"))
+    assert result.returncode == 1 and "no.npz" in result.stderr and not (tmp_path / "web2" / "bare.html").exists()
+
+
+def test_bench_html_plays_the_player_in_a_browser(tmp_path):
+    from core.bench.browser import BrowserUnavailable, require_browser
+
+    try:
+        require_browser()
+    except BrowserUnavailable as error:
+        pytest.skip(f"no browser for the HTML player: {error}")
+    out = tmp_path / "bench.json"
+    result = run("bench", "html", "--splats", "3000", "--seconds", "1", "--size", "200", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["benchmark"] == "html" and report["network_requests"] == []
+    row = report["results"][0]
+    assert row["splats"] == 3000 and row["fps"] > 0 and row["frames"] > 0 and row["file_mb"] > 0.1
 
 
 def test_bench_soak_reports_memory_threads_and_files(tmp_path):
