@@ -429,15 +429,15 @@ class MainWindow(QMainWindow):
 
     def export_to(self, fmt: str, path: str | Path, video: VideoOptions | None = None) -> None:
         """Write export ``fmt`` (see :data:`app.export_menu.EXPORTS`) to ``path`` in the background; the
-        videos and sequences play the timeline's motion (walk when none is chosen); the web player has the
-        built-in clips and the timeline's motion."""
+        videos, sequences and .bvh play the timeline's motion (walk when none is chosen); the web player has the
+        built-in clips and the timeline's motion, the rigged .glb files the timeline's motion as an animation."""
         from app.tasks import export_job
         from core.body.motions import load_motion
 
         if not self._can_export(fmt):
             return
         doc = self.document
-        motion = self.timeline.motion or (None if fmt == "html" else load_motion("walk"))
+        motion = self.timeline.motion or (None if fmt in ("html", "glb", "humanoid") else load_motion("walk"))
         self.jobs.submit("export", export_job(fmt, Path(path), doc.body, doc.avatar, doc.fit, doc.photo,
                                               doc.pose.copy(), motion, video), self._exported)
 

@@ -176,7 +176,7 @@ def export_job(fmt: str, path: Path, body, avatar: Avatar, fit: BodyFit | None, 
         if fmt == "sequence":
             return save_ply_sequence(path, avatar, body, motion, video.fps, _counter(progress, cancel, "Frame"),
                                      cancel)
-        written = write_format(fmt, path, body, avatar, fit, None if photo is None else photo.rgb, pose)
+        written = write_format(fmt, path, body, avatar, fit, None if photo is None else photo.rgb, pose, motion)
         return [written]
 
     return job

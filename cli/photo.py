@@ -216,13 +216,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=_cmd_demo)
 
     export = sub.add_parser("export", help="write an avatar bundle's exports (.ply, posed .ply, glTF splats, .spz, "
-                            "fit, body .npz, .obj, .glb, preview, web player .html)")
+                            "fit, body .npz, .obj, .glb, humanoid .glb, .bvh motion, preview, web player .html)")
     export.add_argument("avatar", help=".avatar bundle")
     export.add_argument("--format", type=parse_formats, required=True,
                         help="comma-separated: ply, posed, splats, posed_splats, spz, posed_spz, fit, params, mesh, "
-                        "glb, preview, avatar, html (a web page that plays the avatar offline in any browser)")
-    export.add_argument("--motion", help="html: also bake this motion into the player (AMASS .npz or SMPL-X .json "
-                        "folder; the built-in clips are always in)")
+                        "glb, humanoid (rigged .glb bound in the T-pose, bones named for Mixamo/Unity), bvh (the "
+                        "motion), preview, avatar, html (a web page that plays the avatar offline in any browser)")
+    export.add_argument("--motion", help="built-in clip (idle, walk, wave, turn, jump), AMASS .npz or SMPL-X .json "
+                        "folder: the bvh file's motion, an animation in glb / humanoid, an extra clip of the html "
+                        "player (which always has the built-in clips)")
     export.add_argument("-o", "--output", default=str(DEFAULT_OUTPUT), help="output folder")
     export.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz (avatars on SMPL-X)")
     export.set_defaults(func=_cmd_export)

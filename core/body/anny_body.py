@@ -75,6 +75,7 @@ class AnnyBody(BodyModel):
         )
         labels = list(self._anny.bone_labels)
         self.bone_names = tuple(labels)
+        self.joint_bones = dict(JOINT_TO_BONE)
         self.bone_parents = tuple(int(p) for p in data.metadata.bone_parents)
         self.shape_parameters = tuple(
             ShapeParameter(label, 0.0, 1.0, 0.5, f"anny phenotype '{label}' (0–1)")

@@ -60,6 +60,8 @@ class BodyModel(abc.ABC):
     Attributes:
         name: backend id ("anny", "smplx").
         bone_names / bone_parents: the skinning skeleton (K bones; parent -1 for the root).
+        joint_bones: vocabulary joint name → the bone whose head is that joint (joints without a bone of
+            their own, e.g. anny's jaw, are absent).
         shape_parameters: the shape controls, in the order ``shape`` tensors use.
         faces: [F, 3] int64 triangle vertex indices.
         uvs / uv_faces: [T, 2] texture coordinates and [F, 3] indices into them, or None.
@@ -69,6 +71,7 @@ class BodyModel(abc.ABC):
     name: str
     bone_names: tuple[str, ...]
     bone_parents: tuple[int, ...]
+    joint_bones: dict[str, str]
     shape_parameters: tuple[ShapeParameter, ...]
     faces: torch.Tensor
     uvs: torch.Tensor | None

@@ -128,6 +128,7 @@ class SmplxBody(BodyModel):
         from core.body.joints import JOINT_NAMES
 
         self.bone_names = JOINT_NAMES
+        self.joint_bones = {name: name for name in JOINT_NAMES}
         self.bone_parents = PARENTS
         self.shape_parameters = tuple(
             ShapeParameter(f"beta{i}", -3.0, 3.0, 0.0, f"SMPL-X shape coefficient {i}") for i in range(betas)

@@ -153,10 +153,17 @@ def _read_back(fmt: str, path):
         import trimesh
 
         return len(trimesh.load(path, process=False).vertices)
-    if fmt == "glb":
+    if fmt in ("glb", "humanoid"):
         import pygltflib
 
-        return len(pygltflib.GLTF2().load(str(path)).skins[0].joints)
+        gltf = pygltflib.GLTF2().load(str(path))
+        assert [a.name for a in gltf.animations] == ["wave"]  # the timeline's motion
+        assert (gltf.nodes[gltf.skins[0].skeleton].name == "Hips") == (fmt == "humanoid")
+        return len(gltf.skins[0].joints)
+    if fmt == "bvh":
+        from bvh import Bvh
+
+        return Bvh(path.read_text()).nframes
     if fmt in ("spz", "posed_spz"):  # the gzip stream's header counts the splats
         import gzip
         import struct
@@ -183,6 +190,9 @@ def _read_back(fmt: str, path):
             def handle_starttag(self, tag, attrs):
                 self.inside = dict(attrs).get("id") == "avatar-meta"
 
+            def handle_endtag(self, tag):
+                self.inside = False
+
             def handle_data(self, data):
                 if getattr(self, "inside", False):
                     found.update(json.loads(data))
@@ -200,7 +210,7 @@ def _read_back(fmt: str, path):
 def test_every_export_writes_a_file_another_library_reads(window, tmp_path):
     assert {kind.fmt for kind in EXPORTS} == {"avatar", "ply", "posed", "splats", "posed_splats", "spz", "posed_spz",
                                               "sequence", "fit", "params", "mesh", "glb", "preview", "turntable",
-                                              "animation", "html"}
+                                              "animation", "html", "humanoid", "bvh"}
     window.set_motion("wave")
     for kind in EXPORTS:
         path = tmp_path / (f"out{kind.suffix}" if kind.suffix else "frames")

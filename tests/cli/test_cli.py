@@ -294,6 +294,12 @@ def test_export_writes_formats_from_a_bundle(tmp_path, anny_body):
     result = run("export", str(tmp_path / "bare.avatar"), "--format", "html", "--motion", str(tmp_path / "no.npz"),
                  "-o", str(tmp_path / "web2"))
     assert result.returncode == 1 and "no.npz" in result.stderr and not (tmp_path / "web2" / "bare.html").exists()
+    result = run("export", str(tmp_path / "bare.avatar"), "--format", "bvh", "-o", str(tmp_path / "moves"))
+    assert result.returncode == 1 and "--motion" not in result.stderr and "choose one" in result.stderr
+    result = run("export", str(tmp_path / "bare.avatar"), "--format", "humanoid,bvh", "--motion", "wave", "-o",
+                 str(tmp_path / "moves"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "moves").iterdir()) == ["bare_humanoid.glb", "bare_motion.bvh"]
 
 
 def test_bench_html_plays_the_player_in_a_browser(tmp_path):
