@@ -81,11 +81,16 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from core.detect.person import DetectionError
-    from core.export.writers import write_formats
+    from core.export.writers import NEEDS_MOTION, write_formats
     from core.fit.fit_body import FitError
     from core.io.images import ImageLoadError, load_image
     from core.pipeline import Pipeline
 
+    moving = [f for f in args.formats if f in NEEDS_MOTION]
+    if moving:
+        print(f"avatarium: {', '.join(moving)} writes a motion: reconstruct first, then 'avatarium export AVATAR "
+              f"--format {moving[0]} --motion CLIP'", file=sys.stderr)
+        return 2
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     model = model_dir(args)
@@ -117,10 +122,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.output)
     photo = example_photo_path()
     print(f"Turning the bundled example photo ({photo.name}) into an avatar…")
-    from core.export.writers import FORMATS
+    from core.export.writers import FORMATS, NEEDS_MOTION
 
-    status = _cmd_reconstruct(argparse.Namespace(
-        photos=[str(photo)], output=str(out), model=args.model, formats=FORMATS, body="anny",
+    status = _cmd_reconstruct(argparse.Namespace(  # every format of the avatar itself (a motion file is not)
+        photos=[str(photo)], output=str(out), model=args.model,
+        formats=tuple(f for f in FORMATS if f not in NEEDS_MOTION), body="anny",
         smplx_dir=None, preset=args.preset))
     if status != 0:
         return status

@@ -43,12 +43,14 @@ def bench_soak(photos: Sequence[Path], count: int = 50, preset: str = "fast",
                progress: Callable[[int, int], None] | None = None) -> dict:
     from core.bench import peak_rss_gb
     from core.body.anny_body import AnnyBody
+    from core.body.motions import builtin_motion
     from core.export.writers import FORMATS, write_formats
     from core.io.images import load_image
     from core.pipeline import Pipeline
     from core.resources import shipped_model_dir
 
     body = AnnyBody()
+    motion = builtin_motion("wave")  # for the formats that play one (bvh, the rigs' animation, the web player)
     runs = []
     scratch = Path(tempfile.mkdtemp(prefix="avatarium-soak-"))
     try:
@@ -58,7 +60,7 @@ def bench_soak(photos: Sequence[Path], count: int = 50, preset: str = "fast",
                 start = time.perf_counter()
                 result = pipeline.reconstruct(load_image(path), allow_several=True)
                 written = write_formats(scratch / f"run{i:03d}", FORMATS, body, result.avatar, result.fit,
-                                        result.photo.rgb)
+                                        result.photo.rgb, motion)
                 for file in written:
                     file.unlink()
                 runs.append({"run": i, "photo": path.name, "seconds": round(time.perf_counter() - start, 3),

@@ -196,6 +196,8 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
 
     bundle = load_bundle(tmp_path / "out" / "01_pifu_ryota.avatar")
     assert len(bundle.avatar.cloud) == 40000 and bundle.fit is not None and bundle.thumbnail.shape[2] == 3
+    result = run("reconstruct", str(bad), "--formats", "ply,bvh", "-o", str(tmp_path / "none"))
+    assert result.returncode == 2 and "--motion" in result.stderr and not (tmp_path / "none").exists()
 
 
 def test_headless_view_plays_a_motion_on_an_avatar(tmp_path, anny_body):
