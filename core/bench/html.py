@@ -22,6 +22,7 @@ def open_player(page, path: Path, timeout_s: float = 120.0, **options: object) -
     """Load the player at ``path`` in the Playwright ``page`` and wait until it shows the avatar; the
     seconds it took. Raises RuntimeError with the page's own message when the player fails."""
     start = time.perf_counter()
+    page.goto("about:blank")  # a new hash on the same page would not load it again
     page.goto(player_url(path, **options))
     # polled from here: Playwright's in-page polling evaluates strings, which the page's CSP forbids
     while True:

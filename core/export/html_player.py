@@ -39,7 +39,7 @@ from core.resources import resource_path, shader_source
 #: Frame rate of the motions in the page (higher rates are resampled: the browser interpolates).
 PLAYER_FPS = 30.0
 #: Longest motion the page takes (seconds): each second costs about 90 kB per 100 bones.
-MAX_SECONDS = 120.0
+MAX_SECONDS = 60.0
 _FRAMES_PER_BATCH = 64
 
 

@@ -116,6 +116,12 @@
         const section = (s) => new Float32Array(buffer, s.offset, s.length);
         const count = meta.splats, perRow = meta.splatsPerRow, rows = Math.ceil(count / perRow);
         const geometry = section(meta.geometry), skinData = section(meta.skin);
+        const widest = Math.max(3, meta.shTexels) * perRow, largest = gl.getParameter(gl.MAX_TEXTURE_SIZE);
+        if (widest > largest || rows > largest) {
+            fail(`This avatar needs textures of ${widest} × ${rows} texels; this browser's WebGL allows ${largest}. ` +
+                 "Export it with fewer splats or without view-dependent colour.");
+            return;
+        }
 
         const program = gl.createProgram();
         gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, document.getElementById("splat-vert").textContent.trim()));
