@@ -35,9 +35,10 @@ def _frame(photo, observation):
     return frame_person(photo.rgb, observation.mask, observation.box)
 
 
-def fit_photo(body, detector, photo) -> dict:
+def fit_photo(body, detector, photo, tiles: list[np.ndarray] | None = None, options=None) -> dict:
     """Detect and fit one photo, then refit after pinning the left wrist 5 % of the person's height
-    higher (what the fit editor does); times and quality figures."""
+    higher (what the fit editor does); times and quality figures. With ``tiles``, appends the fit's
+    overlay and side view, cropped to the person (:func:`sheet_tile`); ``options``: :class:`FitOptions`."""
     from core.fit.fit_body import Constraints, fit_body, standing, torso_lean_deg
     from core.fit.overlay import posed_body, project_points
     from core.fit.targets import make_targets
@@ -46,43 +47,83 @@ def fit_photo(body, detector, photo) -> dict:
     observation = detector.observe(photo)
     detected = time.perf_counter()
     frame = _frame(photo, observation)
-    fit = fit_body(body, observation, frame)
+    fit = fit_body(body, observation, frame, options)
     fitted = time.perf_counter()
     wrist = project_points(fit, posed_body(body, fit).joints[0, 20].numpy())  # left_wrist
     lift = 0.05 * (observation.box[3] - observation.box[1])
     pin = {"left_wrist": (float(wrist[0]), float(wrist[1] - lift))}
     refit_start = time.perf_counter()
-    fit_body(body, observation, frame, constraints=Constraints(pins=pin), init=fit)
-    return {"detection_s": detected - start, "fit_s": fitted - detected, "refit_s": time.perf_counter() - refit_start,
+    fit_body(body, observation, frame, options, constraints=Constraints(pins=pin), init=fit)
+    refit_end = time.perf_counter()
+    if tiles is not None:
+        tiles.append(sheet_tile(photo.rgb, observation, fit, body))
+    return {"detection_s": detected - start, "fit_s": fitted - detected, "refit_s": refit_end - refit_start,
             "silhouette_iou": fit.silhouette_iou, "clothed_iou": fit.clothed_iou, "quality": fit.quality,
             "mean_residual_px": fit.mean_residual, "torso_lean_deg": torso_lean_deg(body, fit),
             "standing": standing(make_targets(observation, frame, 64)),
             "half_body": observation.half_body, "size": list(photo.size)}
 
 
-def bench_photos(paths: Sequence[Path], progress: Callable[[int, int], None] | None = None) -> dict:
-    """Detection and fit time and quality per photo (the first photo is also run once to warm up)."""
+def sheet_tile(rgb: np.ndarray, observation, fit, body, height: int = 320) -> np.ndarray:
+    """The overlay (:func:`core.fit.overlay.draw_overlay`) beside the side view
+    (:func:`core.fit.overlay.draw_side`), both cropped to the person's box (15 % margin), ``height`` tall."""
+    from PIL import Image
+
+    from core.fit.overlay import draw_overlay, draw_side
+
+    x0, y0, x1, y1 = observation.box
+    pad = 0.15 * max(x1 - x0, y1 - y0)
+    h, w = rgb.shape[:2]
+    box = (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(w, int(x1 + pad)), min(h, int(y1 + pad)))
+    views = []
+    for image in (draw_overlay(rgb, observation, fit, body), draw_side(rgb, fit, body)):
+        crop = Image.fromarray(image).crop(box)
+        views.append(np.asarray(crop.resize((max(1, round(crop.width * height / crop.height)), height))))
+    return np.concatenate(views, 1)
+
+
+def contact_sheet(tiles: Sequence[np.ndarray], columns: int = 4) -> np.ndarray:
+    """``tiles`` (RGB, one height) in rows of ``columns``, each cell as wide as the widest tile."""
+    height, width = tiles[0].shape[0], max(t.shape[1] for t in tiles)
+    rows = -(-len(tiles) // columns)
+    sheet = np.zeros((rows * height, columns * width, 3), np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        sheet[r * height:(r + 1) * height, c * width:c * width + tile.shape[1]] = tile
+    return sheet
+
+
+def bench_photos(paths: Sequence[Path], progress: Callable[[int, int], None] | None = None,
+                 sheet: Path | None = None, options=None) -> dict:
+    """Detection and fit time and quality per photo (the first photo is also run once to warm up);
+    ``sheet``: also write a contact sheet of every fit's overlay and side view; ``options``:
+    :class:`core.fit.fit_body.FitOptions`."""
     from core.body.anny_body import AnnyBody
     from core.detect.person import DetectionError, PersonDetector
     from core.io.images import load_image
 
     body = AnnyBody()
     rows = []
+    tiles: list[np.ndarray] | None = [] if sheet is not None else None
     with PersonDetector() as detector:
         for i, path in enumerate(paths):
             photo = load_image(path)
             if i == 0:
                 try:
-                    fit_photo(body, detector, photo)  # warm-up: mediapipe graph set-up, torch kernels
+                    fit_photo(body, detector, photo, options=options)  # warm-up: mediapipe graph set-up, torch kernels
                 except DetectionError:
                     pass
             try:
-                row = fit_photo(body, detector, photo)
+                row = fit_photo(body, detector, photo, tiles, options)
             except DetectionError as exc:
                 row = {"error": f"{type(exc).__name__}: {exc}"}
             rows.append({"photo": Path(path).name, **row})
             if progress is not None:
                 progress(i + 1, len(paths))
+    if tiles:
+        from core.io.video import write_image
+
+        write_image(sheet, contact_sheet(tiles))
     timed = [r for r in rows if "fit_s" in r]
     summary = {}
     if timed:

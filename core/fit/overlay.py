@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.body.joints import KEYPOINT_NAMES, PARENTS
+from core.body.joints import JOINT_NAMES, KEYPOINT_NAMES, PARENTS
 from core.body.model import BodyModel, BodyOutput
 from core.camera import mesh_mask, project
 from core.detect.person import PersonObservation
@@ -72,8 +72,8 @@ def clothed_body(body: BodyModel, fit: BodyFit, posed: BodyOutput | None = None)
 def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, body: BodyModel) -> np.ndarray:
     """RGB uint8 [H, W, 3]: the photo dimmed, the detected mask's outline (white), the fitted body's
     silhouette (translucent blue), the outline of its clothing layer (light blue), its skeleton
-    (orange) and the detected keypoints (green dots, red where the fit is more than 5 % of the
-    person's height away)."""
+    (the person's left limbs magenta, the rest orange: a left/right swap shows) and the detected
+    keypoints (green dots, red where the fit is more than 5 % of the person's height away)."""
     import cv2
 
     posed = posed_body(body, fit)
@@ -93,10 +93,35 @@ def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, 
     points = project_points(fit, joints[:_SKELETON_JOINTS])
     for joint in range(1, _SKELETON_JOINTS):
         a, b = points[joint], points[PARENTS[joint]]
-        cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), (255, 150, 0), 2 * scale, cv2.LINE_AA)
+        colour = (255, 60, 220) if JOINT_NAMES[joint].startswith("left_") else (255, 150, 0)
+        cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), colour, 2 * scale, cv2.LINE_AA)
     limit = 0.05 * max(1, observation.box[3] - observation.box[1])
     for name, (x, y, confidence) in zip(KEYPOINT_NAMES, keypoints_from_observation(observation), strict=True):
         if confidence > 0:
             bad = fit.keypoint_residuals.get(name, 0.0) > limit
             cv2.circle(image, (int(x), int(y)), 3 * scale, (255, 40, 40) if bad else (40, 220, 80), -1, cv2.LINE_AA)
+    return image
+
+
+def draw_side(rgb: np.ndarray, fit: BodyFit, body: BodyModel) -> np.ndarray:
+    """RGB uint8 [H, W, 3]: the fitted body given a quarter turn about the vertical through its pelvis
+    (its left side towards the camera), grey on the dimmed photo, with the vertical through the pelvis (red)
+    and the pelvis → neck line (orange): a standing person's torso is upright when the two agree."""
+    import cv2
+
+    posed = posed_body(body, fit)
+    vertices, joints = posed.vertices[0].numpy(), posed.joints[0].numpy()
+    pelvis = joints[0]
+    turn = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # x → z: the left side faces +z
+
+    def turned(points: np.ndarray) -> np.ndarray:
+        return (points - pelvis) @ turn.T + pelvis
+
+    image = (rgb.astype(np.float32) * 0.35).astype(np.uint8)
+    image[body_mask(fit, turned(vertices), body.faces.numpy())] = (190, 190, 190)
+    scale = max(1, round(max(image.shape[:2]) / 500))
+    base, neck = project_points(fit, turned(joints[[0, JOINT_NAMES.index("neck")]]))
+    up = project_points(fit, pelvis[None] + np.array([[0.0, 0.9, 0.0]]))[0]
+    cv2.line(image, tuple(int(v) for v in base), tuple(int(v) for v in up), (255, 40, 40), scale, cv2.LINE_AA)
+    cv2.line(image, tuple(int(v) for v in base), tuple(int(v) for v in neck), (255, 150, 0), 2 * scale, cv2.LINE_AA)
     return image

@@ -330,3 +330,18 @@ def test_bench_soak_reports_memory_threads_and_files(tmp_path):
     # nothing accumulates from run to run: no open files or threads are left behind
     assert report["open_files"]["after_last"] <= report["open_files"]["after_first"]
     assert report["os_threads"]["after_last"] <= report["os_threads"]["after_first"]
+
+
+@needs_photos
+def test_bench_fit_on_photos_writes_a_contact_sheet(tmp_path):
+    out, sheet = tmp_path / "fit.json", tmp_path / "sheet.png"
+    result = run("bench", "fit", "--photos", str(PHOTOS / "01_pifu_ryota.png"), "--synthetic", "0", "--sheet",
+                 str(sheet), "--learned-prior", "1e-3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["learned_prior"] == 1e-3 and report["photos"]["photos"][0]["clothed_iou"] > 0.85
+    image = np.asarray(Image.open(sheet).convert("RGB")).astype(int)
+    assert image.shape[0] == 320  # one row: the overlay beside the side view
+    magenta = (image[..., 0] > 200) & (image[..., 1] < 100) & (image[..., 2] > 180)  # the person's left limbs
+    grey = (np.abs(image - 190).max(-1) <= 2)  # the side view's body
+    assert magenta[:, : image.shape[1] // 4].sum() > 50 and grey.sum() > 2000
