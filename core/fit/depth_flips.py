@@ -6,7 +6,7 @@ away project alike. Gradient descent cannot cross between the two (half way, the
 image plane and its projection is too long), so after the limbs stage the fit looks at the mirrored
 alternatives, optimises them all briefly in one batch under the learned pose prior (a flipped bone
 keeps an odd twist until then), and keeps the alternative the objective (keypoints, joint limits, the
-prior) prefers by a clear margin.
+prior) prefers (:meth:`core.fit.fit_body._Problem.choose_depth_flips`).
 
 Frames: world Y up, the person facing +Z; the fit's camera looks down −Z, so depth is −z (pitch is
 ignored here: it is small, and the following stages re-optimise).

@@ -6,7 +6,8 @@ optimises with Adam, stage by stage, each with a fresh optimiser:
 
 1. *torso*: pelvis rotation and translation against the shoulders and hips (nose and eyes when the
    hips are not seen), from a translation guessed from the torso's pixel length and the focal length;
-2. *limbs*: adds every body joint's rotation and the shape, against all seen keypoints;
+2. *limbs*: adds every body joint's rotation and the shape, against all seen keypoints; optionally
+   followed by a search of the limbs' depth flips (``FitOptions.depth_flips``, :mod:`core.fit.depth_flips`);
 3. *silhouette*: adds the two-way silhouette distance to the person mask (:mod:`core.fit.silhouette`);
 4. *hands*: finger rotations against the Holistic hand landmarks, when there are any;
 5. *clothing*: with the body fixed, the clothing layer (offsets along the body's normals, see
@@ -93,7 +94,8 @@ class FitOptions:
     # it lowers the synthetic PA-MPJPE (45.3 → 41.1 mm) but fits real photos' keypoints a little worse
     learned_prior: float = 0.0
     # after the limbs stage, search the limbs' depth flips (core.fit.depth_flips); off by default: synthetic
-    # PA-MPJPE 45.7 → 42.9 mm on 20 people, but the coat photo's bare-body IoU and a pin test fall just short
+    # PA-MPJPE 45.3 → 42.5 mm (37.7 with the learned prior), but the coat photo's bare-body IoU and a pin
+    # test of the suite fall just short
     depth_flips: bool = False
     flip_prior: float = 1e-3  # weight of the learned prior's NLL in the depth-flip search (not in the stages)
     flip_iterations: int = 15  # Adam steps of the batched depth-flip candidates
