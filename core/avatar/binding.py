@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from core.body.lbs import strongest_influences
 from core.body.model import BodyModel
 from core.rotations import quat_multiply, rotmat_to_quat
 
@@ -35,10 +36,9 @@ class Binding:
         return self.triangles.shape[0]
 
     def top(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The ``k`` strongest bones per point and their renormalised weights ([N, k] each)."""
-        weights, order = self.bone_weights.topk(min(k, self.bone_weights.shape[1]), dim=1)
-        indices = self.bone_indices.gather(1, order)
-        return indices, weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+        """The ``k`` strongest bones per point and their renormalised weights ([N, k] each, padded with
+        weight 0 where a point has fewer)."""
+        return strongest_influences(self.bone_indices, self.bone_weights, k)
 
 
 def closest_point_on_triangles(points: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor

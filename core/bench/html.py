@@ -46,8 +46,6 @@ def canvas_image(page) -> np.ndarray:
 def bench_html(splats: list[int], size: int = 512, seconds: float = 5.0, clip: str = "walk") -> dict:
     """Per splat count: the page's size (MB), load time (s), frame rate and CPU time per frame while
     ``clip`` plays in a ``size``² canvas for ``seconds``."""
-    import torch
-
     from core.avatar.avatar import Avatar
     from core.avatar.body_splats import body_splats
     from core.bench.browser import chromium_path, offline_page
@@ -63,8 +61,7 @@ def bench_html(splats: list[int], size: int = 512, seconds: float = 5.0, clip: s
             avatar = Avatar(cloud, binding, body.name, shape[0].numpy())
             path = Path(folder) / f"avatar-{count}.html"
             start = time.perf_counter()
-            with torch.no_grad():
-                save_html_player(path, avatar, body)
+            save_html_player(path, avatar, body)
             written = time.perf_counter() - start
             loaded = open_player(page, path, clip=clip, ui=0, size=f"{size},{size}")
             played = page.evaluate(f"avatarPlayer.measure({seconds})")

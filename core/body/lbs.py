@@ -65,3 +65,18 @@ def skin_points(points: torch.Tensor, indices: torch.Tensor, weights: torch.Tens
     """Posed points [..., N, 3] from rest points [N, 3], bones/weights [N, k], transforms [..., K, 4, 4]."""
     blended = blend_transforms(indices, weights, transforms)
     return (blended[..., :3] @ points.to(blended)[..., None])[..., 0] + blended[..., 3]
+
+
+def strongest_influences(indices: torch.Tensor, weights: torch.Tensor, count: int
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` strongest bones per point of bones/weights [N, k] as ([N, count], [N, count]), weights
+    renormalised; rows with fewer than ``count`` bones are padded with weight 0 (repeating the first
+    bone), so GPU and glTF skinning always get ``count`` influences."""
+    weights, order = weights.topk(min(count, weights.shape[1]), dim=1)
+    indices = indices.gather(1, order)
+    weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+    if indices.shape[1] < count:
+        pad = count - indices.shape[1]
+        indices = torch.cat([indices, indices[:, :1].expand(-1, pad)], 1)
+        weights = torch.cat([weights, weights.new_zeros(len(weights), pad)], 1)
+    return indices, weights

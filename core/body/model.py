@@ -120,6 +120,15 @@ class BodyModel(abc.ABC):
         """:meth:`posed` of the :meth:`shape_state` of ``shape`` [1, S]."""
         return self.posed(self.shape_state(shape), pose, root, vertex_ids)
 
+    def bone_transforms(self, shape: torch.Tensor, poses: torch.Tensor, roots: torch.Tensor, batch: int = 64
+                        ) -> torch.Tensor:
+        """Skinning transforms [T, K, 4, 4] of many poses [T, 55, 3] with pelvis translations [T, 3] (a
+        motion's frames), ``batch`` frames at a time and without posing the mesh (one vertex only)."""
+        one_vertex = torch.zeros(1, dtype=torch.int64)
+        with torch.no_grad():
+            return torch.cat([self.forward(shape, poses[i: i + batch].float(), roots[i: i + batch].float(),
+                                           vertex_ids=one_vertex).transforms for i in range(0, len(poses), batch)])
+
     @abc.abstractmethod
     def rest_bones(self, shape: torch.Tensor) -> torch.Tensor:
         """World transforms [K, 4, 4] of the skinning bones in the rest pose of ``shape`` [1, S] (the

@@ -28,6 +28,7 @@ import torch
 
 from core.body.humanoid import HUMANOID_NAMES
 from core.body.joints import zero_pose
+from core.body.lbs import strongest_influences
 from core.body.model import BodyModel
 from core.body.motion_files import Motion
 from core.export.glb import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, FLOAT, UBYTE, UINT, USHORT, GlbBuilder
@@ -61,13 +62,7 @@ def rig_arrays(body: BodyModel, shape: torch.Tensor, rig: Rig = "native") -> dic
             names = list(body.bone_names)
             for joint, bone in body.joint_bones.items():
                 names[body.bone_names.index(bone)] = HUMANOID_NAMES[joint]
-    weights, order = body.skin_weights.topk(min(_INFLUENCES, body.skin_weights.shape[1]), dim=1)
-    joints = body.skin_indices.gather(1, order)
-    weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
-    if joints.shape[1] < _INFLUENCES:  # pad to four influences with zero weight
-        pad = _INFLUENCES - joints.shape[1]
-        joints = torch.cat([joints, joints[:, :1].expand(-1, pad)], 1)
-        weights = torch.cat([weights, torch.zeros(len(weights), pad)], 1)
+    joints, weights = strongest_influences(body.skin_indices, body.skin_weights, _INFLUENCES)
     return {"vertices": vertices.numpy().astype(np.float32), "faces": body.faces.numpy().astype(np.uint32),
             "joints": joints.numpy().astype(np.uint16), "weights": weights.numpy().astype(np.float32),
             "bones": bones.numpy(), "to_bind": to_bind.numpy(), "names": np.array(names),
@@ -87,8 +82,7 @@ def rig_motion(body: BodyModel, shape: torch.Tensor, rig: dict[str, np.ndarray],
                ) -> tuple[np.ndarray, np.ndarray]:
     """The rig's joint nodes playing ``motion``: parent-relative translations [T, K, 3] (metres) and
     rotations [T, K, 4] (unit quaternions x y z w, glTF's order) per frame."""
-    with torch.no_grad():
-        transforms = body.forward(shape.expand(1, -1), motion.poses.float(), motion.trans.float()).transforms
+    transforms = body.bone_transforms(shape, motion.poses, motion.trans)
     bind_to_posed = transforms.double().numpy() @ np.linalg.inv(rig["to_bind"])
     local = local_transforms(bind_to_posed @ rig["bones"], rig["parents"])
     wxyz = rotmat_to_quat(torch.from_numpy(local[..., :3, :3])).numpy()

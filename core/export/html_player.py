@@ -40,7 +40,6 @@ from core.resources import resource_path, shader_source
 PLAYER_FPS = 30.0
 #: Longest motion the page takes (seconds): each second costs about 90 kB per 100 bones.
 MAX_SECONDS = 60.0
-_FRAMES_PER_BATCH = 64
 
 
 def motion_bones(avatar: Avatar, body: BodyModel, motion: Motion) -> tuple[np.ndarray, np.ndarray]:
@@ -51,16 +50,11 @@ def motion_bones(avatar: Avatar, body: BodyModel, motion: Motion) -> tuple[np.nd
                          f"{MAX_SECONDS:.0f} s per motion: cut it shorter")
     if motion.fps > PLAYER_FPS:
         motion = motion.resample(PLAYER_FPS)
-    shape = torch.tensor(avatar.shape, dtype=torch.float32)[None]
-    rows = []
-    with torch.no_grad():
-        for start in range(0, len(motion), _FRAMES_PER_BATCH):
-            poses = motion.poses[start: start + _FRAMES_PER_BATCH].float()
-            trans = motion.trans[start: start + _FRAMES_PER_BATCH].float()
-            transforms = body.forward(shape, poses, trans).transforms
-            quats = bone_quaternions(transforms, avatar.binding.bone_parents)
-            rows.append(torch.cat([transforms[..., :3, 3], quats], -1))
-    return torch.cat(rows).numpy().astype(np.float32), motion.trans.numpy().astype(np.float32)
+    transforms = body.bone_transforms(torch.tensor(avatar.shape, dtype=torch.float32)[None], motion.poses,
+                                      motion.trans)
+    quats = bone_quaternions(transforms, avatar.binding.bone_parents)
+    rows = torch.cat([transforms[..., :3, 3], quats], -1)
+    return rows.numpy().astype(np.float32), motion.trans.numpy().astype(np.float32)
 
 
 def player_motions(extra: Motion | None = None) -> list[Motion]:
@@ -86,10 +80,6 @@ def player_data(avatar: Avatar, body: BodyModel, motions: Sequence[Motion],
         raise ValueError(f"this avatar is bound to the {avatar.body_model} body, not {body.name}")
     cloud = avatar.cloud.to("cpu", torch.float32)
     indices, weights = avatar.binding.top(4)
-    if indices.shape[1] < 4:  # fewer bones than four per splat: pad with zero weight
-        pad = 4 - indices.shape[1]
-        indices = torch.cat([indices, indices[:, :1].expand(-1, pad)], 1)
-        weights = torch.cat([weights, torch.zeros(len(weights), pad)], 1)
     geometry, colours, sh = viewport_data.pack_cloud(cloud)
     blobs: list[np.ndarray] = []
     offset = 0

@@ -37,6 +37,7 @@ SUFFIXES = {"avatar": ".avatar", "ply": ".ply", "posed": "_posed.ply", "fit": "_
             "humanoid": "_humanoid.glb", "bvh": "_motion.bvh"}
 #: Formats that play a motion (and need one).
 NEEDS_MOTION = ("bvh",)
+_CHOOSE_MOTION = "writes a motion: choose one (a built-in clip, an AMASS .npz or a SMPL-X .json folder)"
 
 
 def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fit: BodyFit | None,
@@ -61,8 +62,7 @@ def write_format(fmt: str, path: str | Path, body: BodyModel, avatar: Avatar, fi
     if fit is None and fmt in NEEDS_FIT and not (pose is not None and fmt in POSED):
         raise ValueError(f"{fmt} needs the body fit, which this avatar does not have")
     if fmt in NEEDS_MOTION and motion is None:
-        raise ValueError(f"{fmt} writes a motion: choose one (a built-in clip, an AMASS .npz or a SMPL-X .json "
-                         "folder)")
+        raise ValueError(f"{fmt} {_CHOOSE_MOTION}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "avatar":
@@ -112,6 +112,6 @@ def write_formats(stem: Path, formats: tuple[str, ...], body: BodyModel, avatar:
         raise ValueError(f"{', '.join(f for f in formats if f in NEEDS_FIT)} need(s) the body fit, which this "
                          "avatar does not have")
     if motion is None and any(f in NEEDS_MOTION for f in formats):
-        raise ValueError("bvh writes a motion: choose one (a built-in clip, an AMASS .npz or a SMPL-X .json folder)")
+        raise ValueError(f"{', '.join(f for f in formats if f in NEEDS_MOTION)} {_CHOOSE_MOTION}")
     return [write_format(fmt, stem.parent / f"{stem.name}{SUFFIXES[fmt]}", body, avatar, fit, photo, motion=motion)
             for fmt in FORMATS if fmt in formats]
