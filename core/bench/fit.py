@@ -67,30 +67,16 @@ def fit_photo(body, detector, photo, tiles: list[np.ndarray] | None = None, opti
 def sheet_tile(rgb: np.ndarray, observation, fit, body, height: int = 320) -> np.ndarray:
     """The overlay (:func:`core.fit.overlay.draw_overlay`) beside the side view
     (:func:`core.fit.overlay.draw_side`), both cropped to the person's box (15 % margin), ``height`` tall."""
-    from PIL import Image
-
     from core.fit.overlay import draw_overlay, draw_side
+    from core.io.sheets import to_height
 
     x0, y0, x1, y1 = observation.box
     pad = 0.15 * max(x1 - x0, y1 - y0)
     h, w = rgb.shape[:2]
-    box = (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(w, int(x1 + pad)), min(h, int(y1 + pad)))
-    views = []
-    for image in (draw_overlay(rgb, observation, fit, body), draw_side(rgb, fit, body)):
-        crop = Image.fromarray(image).crop(box)
-        views.append(np.asarray(crop.resize((max(1, round(crop.width * height / crop.height)), height))))
-    return np.concatenate(views, 1)
-
-
-def contact_sheet(tiles: Sequence[np.ndarray], columns: int = 4) -> np.ndarray:
-    """``tiles`` (RGB, one height) in rows of ``columns``, each cell as wide as the widest tile."""
-    height, width = tiles[0].shape[0], max(t.shape[1] for t in tiles)
-    rows = -(-len(tiles) // columns)
-    sheet = np.zeros((rows * height, columns * width, 3), np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, columns)
-        sheet[r * height:(r + 1) * height, c * width:c * width + tile.shape[1]] = tile
-    return sheet
+    rows = slice(max(0, int(y0 - pad)), min(h, int(y1 + pad)))
+    columns = slice(max(0, int(x0 - pad)), min(w, int(x1 + pad)))
+    return np.concatenate([to_height(image[rows, columns], height)
+                           for image in (draw_overlay(rgb, observation, fit, body), draw_side(rgb, fit, body))], 1)
 
 
 def bench_photos(paths: Sequence[Path], progress: Callable[[int, int], None] | None = None,
@@ -121,9 +107,10 @@ def bench_photos(paths: Sequence[Path], progress: Callable[[int, int], None] | N
             if progress is not None:
                 progress(i + 1, len(paths))
     if tiles:
+        from core.io.sheets import grid
         from core.io.video import write_image
 
-        write_image(sheet, contact_sheet(tiles))
+        write_image(sheet, grid(tiles, columns=4))
     timed = [r for r in rows if "fit_s" in r]
     summary = {}
     if timed:

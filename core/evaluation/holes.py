@@ -91,8 +91,7 @@ def hole_scores(cloud: GaussianCloud, vertices: np.ndarray, faces: np.ndarray, s
 def turnaround(rgb: np.ndarray, cloud: GaussianCloud, size: int = 256) -> np.ndarray:
     """A contact-sheet row uint8 [size, W, 3]: the photo ``rgb`` and ``cloud`` (posed, world) from the
     front, its left, the back and its right, over white."""
-    from PIL import Image
-
+    from core.io.sheets import to_height
     from core.render.rasterize import rasterize
 
     viewmats, fov = orbit_views(cloud, 4)
@@ -101,9 +100,7 @@ def turnaround(rgb: np.ndarray, cloud: GaussianCloud, size: int = 256) -> np.nda
         images, _, _ = rasterize(cloud.means, cloud.quats, cloud.scales(), cloud.opacities(), cloud.base_colors(),
                                  torch.tensor(viewmats, dtype=torch.float32), K.expand(4, 3, 3).contiguous(), size,
                                  size, near_plane=0.05, backgrounds=torch.ones(4, 3))
-    photo = Image.fromarray(rgb)
-    photo = np.asarray(photo.resize((max(1, round(photo.width * size / photo.height)), size)))
-    return np.concatenate([photo, *(images.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)], 1)
+    return np.concatenate([to_height(rgb, size), *(images.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)], 1)
 
 
 def evaluate_holes(photos: Sequence[str | os.PathLike[str]], body: BodyModel, model_dir: str | os.PathLike[str],
@@ -137,11 +134,10 @@ def evaluate_holes(photos: Sequence[str | os.PathLike[str]], body: BodyModel, mo
             if progress is not None:
                 progress(index + 1, len(photos))
     if sheet is not None and sheet_rows:
+        from core.io.sheets import stack_rows
         from core.io.video import write_image
 
-        width = max(r.shape[1] for r in sheet_rows)
-        write_image(sheet, np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255)
-                                           for r in sheet_rows], 0))
+        write_image(sheet, stack_rows(sheet_rows, fill=255))
     summary = {str(size): {key: float(np.max([r["holes"][str(size)][key] for r in rows]))
                            for key in ("body_mean", "body_worst", "alpha_mean", "alpha_worst")}
                for size in sizes} if rows else {}

@@ -311,23 +311,16 @@ def summarise(rows: list[dict]) -> dict:
 
 def contact_sheet(subject: RealSubject, views: dict[str, dict[str, Rendered]], height: int = 256) -> np.ndarray:
     """One row per hidden view: front photo | truth | refined | network | mirror (blank where none), uint8."""
-    from PIL import Image
-
-    def tile(image: np.ndarray) -> np.ndarray:
-        picture = Image.fromarray(image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(
-            np.uint8))
-        width = round(picture.width * height / picture.height)
-        return np.asarray(picture.resize((width, height), Image.Resampling.BILINEAR))
+    from core.io.sheets import stack_rows, to_height
 
     rows = []
     for truth in subject.hidden:
         renders = views[truth.name]
-        tiles = [tile(subject.front.rgb), tile(truth.rgb)]
+        tiles = [to_height(subject.front.rgb, height), to_height(truth.rgb, height)]
         for method in (*AVATAR_METHODS, "mirror"):
-            tiles.append(tile(renders[method].image) if method in renders else np.full_like(tiles[1], 128))
+            tiles.append(to_height(renders[method].image, height) if method in renders else np.full_like(tiles[1], 128))
         rows.append(np.concatenate(tiles, 1))
-    width = max(r.shape[1] for r in rows)
-    return np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows], 0)
+    return stack_rows(rows)
 
 
 def evaluate_real(root: str | os.PathLike[str], body: BodyModel, model_dir: str | os.PathLike[str],
@@ -354,10 +347,9 @@ def evaluate_real(root: str | os.PathLike[str], body: BodyModel, model_dir: str 
             if progress is not None:
                 progress(index + 1, len(subjects))
     if sheet is not None and sheet_rows:
+        from core.io.sheets import stack_rows
         from core.io.video import write_image
 
-        width = max(r.shape[1] for r in sheet_rows)
-        write_image(sheet, np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)))
-                                           for r in sheet_rows], 0))
+        write_image(sheet, stack_rows(sheet_rows))
     return {"root": str(root), "preset": preset, "subjects": rows, "failed": failed,
             "summary": summarise(rows) if rows else {}}
