@@ -39,18 +39,23 @@ from app.panels.shape_panel import ShapePanel
 from app.panels.timeline import MotionTimeline
 from app.preferences import Preferences, PreferencesDialog, add_recent_file
 from app.reconstruction import Reconstruction
+from app.video_check import VideoCheck
 from app.viewport.gl_widget import SplatViewport
 from core.avatar.avatar import Avatar
+from core.body.motion_files import Motion
 from core.io.atomic import atomic_write
 from core.io.ply import PlyError, read_ply
+from core.io.video_reader import VIDEO_READ_SUFFIXES
 
 SPLAT_SUFFIXES = (".ply", ".avatar")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-OPENABLE_SUFFIXES = SPLAT_SUFFIXES + PHOTO_SUFFIXES
+VIDEO_SUFFIXES = VIDEO_READ_SUFFIXES
+OPENABLE_SUFFIXES = SPLAT_SUFFIXES + PHOTO_SUFFIXES + VIDEO_SUFFIXES
 _PHOTO_FILTER = "Photos (" + " ".join(f"*{s}" for s in PHOTO_SUFFIXES) + ")"
+_VIDEO_FILTER = "Videos (" + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ")"
 _JOB_TITLES = {"warm-up": "Cannot load the network", "detect": "Cannot use this photo",
                "reconstruct": "Reconstruction failed", "refit": "Refit failed", "update": "Cannot update the avatar",
-               "export": "Export failed"}
+               "export": "Export failed", "motion": "Cannot take the motion from this video"}
 
 
 class MainWindow(QMainWindow):
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         self.timeline.frame.connect(self._show_pose)
         self.timeline.motion_changed.connect(lambda motion: self._show_current_pose() if motion is None else None)
         self.timeline.failed.connect(self.show_error)
+        self.video_check = VideoCheck(self.timeline, self.fit_editor)
         self.fit_editor.refit_requested.connect(self.refit)
         self.fit_editor.update_requested.connect(self.update_avatar)
         self.fit_editor.person_chosen.connect(self.reconstruction.choose_person)
@@ -153,8 +159,10 @@ class MainWindow(QMainWindow):
         if suffix not in OPENABLE_SUFFIXES:
             self.show_error("Cannot open file", f"{path.name} is not a file Avatarium can open.\n"
                             "Drop a photo of a person (JPEG, PNG, WebP, BMP, TIFF), a 3D Gaussian splat file "
-                            "(.ply) or an avatar (.avatar).")
+                            "(.ply), an avatar (.avatar) or a video of a person moving (MP4, MOV, …).")
             return False
+        if suffix in VIDEO_SUFFIXES:
+            return self.import_video(path)
         if suffix in PHOTO_SUFFIXES:
             if not path.is_file():
                 self.show_error("Cannot open the photo", f"{path} does not exist.")
@@ -212,15 +220,15 @@ class MainWindow(QMainWindow):
 
         return shared_body_model(name, self.preferences.smplx_dir or None)
 
-    def set_motion(self, motion: str | None) -> bool:
-        """Play a built-in clip or motion file on the avatar (None: the pose panel drives the view)."""
+    def set_motion(self, motion: str | Motion | None) -> bool:
+        """Play a motion, built-in clip or motion file on the avatar (None: the pose panel drives the view)."""
         from core.body.motions import load_motion
 
         if motion is None:
             self.timeline.set_motion(None)
             return True
         try:
-            clip = load_motion(motion)
+            clip = motion if isinstance(motion, Motion) else load_motion(motion)
         except (ValueError, KeyError, OSError) as exc:
             self.show_error("Cannot load the motion", str(exc))
             return False
@@ -229,7 +237,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_motion(clip)
         return True
 
-    def show_body(self, body_name: str = "anny", motion: str = "walk", splats: int = 20000,
+    def show_body(self, body_name: str = "anny", motion: str | Motion = "walk", splats: int = 20000,
                   avatar: Avatar | None = None, title: str | None = None) -> bool:
         """Body mode: the bare body model as splats (or ``avatar`` on it), animated by ``motion``."""
         from app.body_player import BodyPlayer
@@ -237,7 +245,7 @@ class MainWindow(QMainWindow):
 
         try:
             body = self._body(body_name)
-            clip = load_motion(motion)
+            clip = motion if isinstance(motion, Motion) else load_motion(motion)
         except (ValueError, KeyError, OSError) as exc:  # BodyModelError, MotionError, BodyDataError
             kind = "motion" if isinstance(exc, MotionError) else "body model"
             self.show_error(f"Cannot load the {kind}", str(exc))
@@ -257,11 +265,44 @@ class MainWindow(QMainWindow):
             self.player.pause()
             self.player = None
 
+    def import_video(self, path: str | Path) -> bool:
+        """Take the motion of the person in the video at ``path`` (a background job with progress and
+        Cancel); it then plays on the timeline, on the avatar or, without one, on the bare body."""
+        from app.tasks import motion_job
+
+        path = Path(path)
+        if not path.is_file():
+            self.show_error("Cannot open the video", f"{path} does not exist.")
+            return False
+        body_name = self.document.avatar.body_model if self.document.avatar is not None else "anny"
+        self.jobs.submit("motion", motion_job(path, body_name, self.preferences), self._on_motion_captured)
+        return True
+
+    def import_video_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Take a motion from a video", "", f"{_VIDEO_FILTER};;All files (*)")
+        if name:
+            self.import_video(name)
+
+    def _on_motion_captured(self, captured) -> None:
+        motion = captured.motion
+        if self.document.avatar is None and not self.show_body(captured.body_model, motion, title=motion.name):
+            return
+        self.set_motion(motion)
+        self.video_check.follow(captured, self._body(captured.body_model))
+        self.timeline.play()
+        missing = f"; the person was not seen in {len(captured.missing)} frames, filled in" if captured.missing else ""
+        notes = "".join(f"; {note}" for note in captured.clip.notes)
+        if captured.people > 1:
+            notes += (f"; {captured.people} people are in the video: the largest one's motion was taken "
+                      "(avatarium motion --person N takes another's)")
+        self.statusBar().showMessage(f"Motion '{motion.name}': {len(motion)} frames, {motion.duration:.1f} s{missing}"
+                                     f"{notes}", 10000)
+
     def open_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self, "Open a photo, splats or an avatar", "",
-            f"Everything Avatarium opens (*.ply *.avatar {_PHOTO_FILTER[8:-1]});;{_PHOTO_FILTER};;"
-            "3D Gaussian splats (*.ply);;Avatars (*.avatar)")
+            self, "Open a photo, splats, an avatar or a video", "",
+            f"Everything Avatarium opens (*.ply *.avatar {_PHOTO_FILTER[8:-1]} {_VIDEO_FILTER[8:-1]});;"
+            f"{_PHOTO_FILTER};;3D Gaussian splats (*.ply);;Avatars (*.avatar);;{_VIDEO_FILTER}")
         if name:
             self.open_path(name)
 

@@ -52,6 +52,9 @@ def build_menus(window: MainWindow) -> None:
     animation_menu = window.menuBar().addMenu("&Animation")
     window.play_action = _action(window, animation_menu, "&Play / Pause", window.toggle_playback, "Space")
     _action(window, animation_menu, "&Restart", window.restart_playback, "Ctrl+R")
+    animation_menu.addSeparator()
+    window.import_video_action = _action(window, animation_menu, "Import Motion from &Video…",
+                                         window.import_video_dialog, "Ctrl+Shift+V")
     export_menu = window.menuBar().addMenu("E&xport")
     window.export_actions = {kind.fmt: _action(window, export_menu, kind.label,
                                                lambda _=False, f=kind.fmt: window.export_dialog(f))

@@ -77,6 +77,20 @@ def warm_up_job(preferences: Preferences) -> Job:
     return job
 
 
+def motion_job(path: Path, body_name: str, preferences: Preferences) -> Job:
+    """The motion of the person in the video at ``path`` on the body model ``body_name``
+    (:func:`core.capture.capture.capture_motion`; with several people, the largest one's)."""
+
+    def job(progress: Progress, cancel: CancelToken, cache: dict):
+        from core.capture.capture import CaptureOptions, capture_motion
+
+        report(progress, 0.0, f"Reading {path.name}", cancel)
+        body = shared_body_model(body_name, preferences.smplx_dir or None)
+        return capture_motion(path, body, CaptureOptions(person=0), progress=progress, cancel=cancel)
+
+    return job
+
+
 def detect_job(path: str | Path | None, preferences: Preferences, box: tuple | None = None,
                photo: Photo | None = None) -> Job:
     """Load the photo at ``path`` (or take ``photo``), crop it to ``box`` if given, find the person."""

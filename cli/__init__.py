@@ -11,7 +11,7 @@ import os
 import sys
 
 import core
-from cli import bench, display, evaluation, network, photo
+from cli import bench, capture, display, evaluation, network, photo
 from cli.common import set_threads
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AVATARIUM_THREADS", "1")),
                         help="torch CPU threads (default: $AVATARIUM_THREADS or 1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (display, photo, network, evaluation, bench):
+    for group in (display, photo, capture, network, evaluation, bench):
         group.register(sub)
     return parser
 

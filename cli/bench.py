@@ -168,6 +168,47 @@ def _cmd_bench_html(args: argparse.Namespace) -> int:
     return report(args.output, "html", results)
 
 
+def _cmd_bench_motion(args: argparse.Namespace) -> int:
+    from core.bench.motion import CLIPS, bench_motion, bench_turntable
+
+    clips = [c for c in CLIPS if c[0] in args.clips]
+    unknown = set(args.clips) - {c[0] for c in CLIPS}
+    if unknown:
+        print(f"avatarium: unknown clip(s) {', '.join(sorted(unknown))}; choose from "
+              f"{', '.join(c[0] for c in CLIPS)}", file=sys.stderr)
+        return 2
+    results: dict = {}
+    if clips:
+        results["synthetic"] = bench_motion(args.folder, clips, size=args.size, fps=args.fps, seed=args.seed,
+                                            progress=lambda message: print(message, file=sys.stderr))
+        for row in results["synthetic"]["clips"]:
+            print(f"{row['clip']:>5}: PA-MPJPE {row['pa_mpjpe_mm']:5.1f} mm, acceleration error "
+                  f"{row['accel_error_mm']:4.1f} mm/frame², foot skating {row['foot_skate_cm']:.2f} cm/frame, root "
+                  f"{row['root_error_cm']:4.1f} cm, {row['frames_per_second']:4.1f} frames/s")
+        s = results["synthetic"]["summary"]
+        print(f" mean: PA-MPJPE {s['mean_pa_mpjpe_mm']:.1f} mm, acceleration {s['mean_accel_error_mm']:.1f} mm/frame², "
+              f"foot skating {s['mean_foot_skate_cm']:.2f} cm/frame, root {s['mean_root_error_cm']:.1f} cm; "
+              f"{s['frames_per_second']:.1f} frames/s end to end at {args.size[0]}×{args.size[1]}")
+    if args.turntable:
+        turn = results["turntable"] = bench_turntable(args.turntable, args.sheet)
+        print(f"turntable: turned {turn['total_turn_deg']:.0f}° over {turn['frames']} frames, at most "
+              f"{turn['max_backwards_deg']:.1f}° backwards; arms {turn['arm_spread_mean_deg'][0]:.0f}°/"
+              f"{turn['arm_spread_mean_deg'][1]:.0f}° from the body (spread ±{max(turn['arm_spread_std_deg']):.1f}°)")
+        if args.sheet:
+            print(f"Wrote {args.sheet} (video frames above the body playing the captured motion)")
+    return report(args.output, "motion", results)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 1280x720, got {text!r}") from None
+    if min(width, height) < 64:
+        raise argparse.ArgumentTypeError("frames must be at least 64 pixels on each side")
+    return width, height
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's commands to the ``avatarium`` parser."""
     bench = sub.add_parser("bench", help="benchmarks that write JSON reports")
@@ -241,6 +282,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     html.add_argument("--clip", default="walk", help="built-in clip played (default walk)")
     html.add_argument("-o", "--output", default="bench-html.json", help="JSON report path")
     html.set_defaults(func=_cmd_bench_html)
+    motion = bench_sub.add_parser("motion", help="video → motion on rendered videos of known motions (errors, "
+                                  "frames/s), and on a real turntable clip")
+    motion.add_argument("--clips", type=lambda t: [c for c in t.split(",") if c],
+                        default=["walk", "jump", "wave", "turn"],
+                        help="comma-separated built-in clips to film (default walk,jump,wave,turn; none: '')")
+    motion.add_argument("--size", type=_size, default=(1280, 720), help="video frame size (default 1280x720)")
+    motion.add_argument("--fps", type=float, default=30.0, help="video frame rate (default 30)")
+    motion.add_argument("--seed", type=int, default=0, help="people and backgrounds")
+    motion.add_argument("--folder", default="bench-motion-videos", help="where the rendered videos are written")
+    motion.add_argument("--turntable", help="a video of a person turning on the spot (e.g. People-Snapshot)")
+    motion.add_argument("--sheet", help="contact sheet PNG of the turntable capture")
+    motion.add_argument("-o", "--output", default="bench-motion.json", help="JSON report path")
+    motion.set_defaults(func=_cmd_bench_motion)
     pipeline_bench = bench_sub.add_parser("pipeline", help="photo → avatar time per preset")
     pipeline_bench.add_argument("photos", nargs="+", help="photos to reconstruct")
     pipeline_bench.add_argument("--presets", type=lambda t: [p for p in t.split(",") if p],

@@ -95,3 +95,17 @@ def tiny_model(tmp_path_factory, anny_body):
     train(data, root / "model", ModelConfig(image_size=48, channels=(8, 8, 16, 16), dim=16, heads=2, layers=1),
           TrainConfig(steps=2, batch=2, warmup=1, eval_every=2), log=lambda _: None)
     return root / "model", data
+
+
+@pytest.fixture(scope="session")
+def wave_video(tmp_path_factory, anny_body):
+    """A short video we render ourselves: a generated person waving (1 s, 30 fps, 480×360 H.264), with its
+    truth (:class:`core.bench.motion.SyntheticVideo`)."""
+    import numpy as np
+
+    from core.bench.motion import render_video, turned_motion
+    from core.body.motions import builtin_motion
+
+    motion = turned_motion(builtin_motion("wave"), -20.0, seconds=1.0)
+    path = tmp_path_factory.mktemp("video") / "wave.mp4"
+    return render_video(anny_body, motion, path, np.random.default_rng(7), size=(480, 360), splats=20000)

@@ -208,6 +208,12 @@ class FitEditor(QWidget):
         self._refresh()
         self.status.setText("Person found; fitting the body and building the avatar…")
 
+    def show_frame(self, rgb: np.ndarray | None, message: str) -> None:
+        """A video frame with a captured body drawn over it (nothing to edit), or just ``message``."""
+        self._overlay, self._handles, self._boxes = rgb, {}, []
+        self._refresh()
+        self.status.setText(message)
+
     def restore(self) -> None:
         """Back to the document's photo and fit (after a cancelled or failed reconstruction)."""
         self._rebuild_timer.stop()

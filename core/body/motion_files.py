@@ -7,7 +7,8 @@ Readers (all raise :class:`MotionError` with a message for the user, never execu
   (or ``mocap_frame_rate``). AMASS worlds are Z up: ``up="z"`` (default) turns them Y up.
 - LHM-style folders of per-frame SMPL-X ``.json`` (``root_pose``, ``body_pose`` 21×3,
   ``lhand_pose``/``rhand_pose`` 15×3, optional ``jaw_pose``, ``leye_pose``, ``reye_pose``,
-  ``trans``), frames in file-name order. They come from video in camera coordinates (OpenCV:
+  ``trans``; an ``fps`` in the first frame overrides the rate asked for), frames in file-name order.
+  They come from video in camera coordinates (OpenCV:
   y down, z away from the camera): ``frame="opencv"`` (default) turns them Y up, facing the camera.
 """
 
@@ -89,7 +90,7 @@ class Motion:
         return Motion(poses, trans, float(fps), self.name)
 
 
-def _change_frame(poses: torch.Tensor, trans: torch.Tensor, rotation: torch.Tensor
+def change_frame(poses: torch.Tensor, trans: torch.Tensor, rotation: torch.Tensor
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Re-express a motion in a rotated world: root rotation and translation turn by ``rotation``."""
     root = rotation @ axis_angle_to_rotmat(poses[:, 0])
@@ -162,7 +163,7 @@ def load_amass(path: str | os.PathLike[str], up: str = "z", max_frames: int | No
     motion_poses = _poses_from_columns(columns, path)
     motion_trans = torch.as_tensor(trans, dtype=torch.float32)
     if up == "z":
-        motion_poses, motion_trans = _change_frame(motion_poses, motion_trans, _Z_UP_TO_Y_UP)
+        motion_poses, motion_trans = change_frame(motion_poses, motion_trans, _Z_UP_TO_Y_UP)
     elif up != "y":
         raise MotionError(f"up must be 'z' or 'y', got {up!r}")
     return Motion(motion_poses, motion_trans, float(np.asarray(header[rate_key]).reshape(-1)[0]), path.stem)
@@ -208,9 +209,14 @@ def load_smplx_json_folder(path: str | os.PathLike[str], fps: float = 30.0, fram
         poses[i, 25:40] = _json_vector(data, "lhand_pose", 15, file)
         poses[i, 40:55] = _json_vector(data, "rhand_pose", 15, file)
         trans[i] = _json_vector(data, "trans", 1, file)[0]
+        if i == 0 and "fps" in data:  # our own folders state their rate
+            try:
+                fps = float(data["fps"])
+            except (TypeError, ValueError):
+                raise MotionError(f"{file.name}: 'fps' must be a number") from None
     motion_poses, motion_trans = torch.from_numpy(poses), torch.from_numpy(trans)
     if frame == "opencv":
-        motion_poses, motion_trans = _change_frame(motion_poses, motion_trans, _OPENCV_TO_Y_UP)
+        motion_poses, motion_trans = change_frame(motion_poses, motion_trans, _OPENCV_TO_Y_UP)
     elif frame != "world":
         raise MotionError(f"frame must be 'opencv' or 'world', got {frame!r}")
     return Motion(motion_poses, motion_trans, float(fps), folder.name)

@@ -11,7 +11,7 @@ Keypoints are in pixels of the photo's processing copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -68,6 +68,18 @@ def _box(mask: np.ndarray, keypoints: np.ndarray) -> tuple[int, int, int, int]:
     height, width = mask.shape
     return (int(max(0, xs.min())), int(max(0, ys.min())), int(min(width, xs.max() + 1)),
             int(min(height, ys.max() + 1)))
+
+
+def observation_of(keypoints: np.ndarray, mask: np.ndarray) -> PersonObservation:
+    """The :class:`PersonObservation` of one person found by mediapipe (keypoints [33, 3], mask [H, W])."""
+    half = bool((keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
+    return PersonObservation(mask=mask, keypoints=keypoints, box=_box(mask, keypoints), half_body=half,
+                             mask_source="mediapipe")
+
+
+def box_area(box: tuple[int, int, int, int]) -> int:
+    """Pixels inside a box (x0, y0, x1, y1)."""
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
 
 
 def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.ndarray:
@@ -194,8 +206,7 @@ class PersonDetector:
             raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
                                 "ideally the whole body, facing the camera.")
         if len(people) > 1 and not allow_several:
-            boxes = sorted((_box(mask, kp) for kp, mask in people),
-                           key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+            boxes = sorted((_box(mask, kp) for kp, mask in people), key=box_area, reverse=True)
             raise SeveralPeopleError(f"{len(people)} people were found in this photo. Crop it to the one person "
                                      "to reconstruct (drag a box around them).", boxes)
         keypoints, mask = people[0]
@@ -204,12 +215,11 @@ class PersonDetector:
             mask, source = photo.alpha.astype(np.float32) / 255.0, "alpha"
         elif grabcut:
             mask = refine_mask(photo.rgb, mask)
-        half = bool((keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
         face = left = right = None
         if with_hands_and_face:
             face, left, right = self.hands_and_face(photo.rgb)
-        return PersonObservation(mask=mask, keypoints=keypoints, box=_box(mask, keypoints), half_body=half,
-                                 mask_source=source, face=face, left_hand=left, right_hand=right)
+        return replace(observation_of(keypoints, mask), mask_source=source, face=face, left_hand=left,
+                       right_hand=right)
 
 
 def observe_person(photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,

@@ -59,14 +59,14 @@ from core.progress import CancelToken, Progress, report, within
 _K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 _TORSO = [_K[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
 _HEAD = [_K[n] for n in ("nose", "left_eye", "right_eye", "left_shoulder", "right_shoulder")]
-_BODY_JOINTS = [JOINT_INDEX[n] for n in JOINT_NAMES[1:22] if n != "jaw"]
+BODY_JOINTS = [JOINT_INDEX[n] for n in JOINT_NAMES[1:22] if n != "jaw"]
 _FINGERS = list(range(25, NUM_JOINTS))
 #: Per-keypoint weights: mediapipe's hips sit higher and wider than anatomical hip keypoints, and
 #: face points are many for one rigid head.
-_KEYPOINT_WEIGHT = torch.tensor([0.5 if n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+KEYPOINT_WEIGHT = torch.tensor([0.5 if n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
                                  else 0.7 if n.endswith("_hip") else 1.0 for n in KEYPOINT_NAMES])
 #: Pose-prior weight per joint: the spine and neck stay near upright, limbs move freely.
-_PRIOR_WEIGHT = torch.tensor([1.0 if n.startswith(("spine", "neck", "head")) else 0.5 if "collar" in n
+PRIOR_WEIGHT = torch.tensor([1.0 if n.startswith(("spine", "neck", "head")) else 0.5 if "collar" in n
                               else 0.1 for n in JOINT_NAMES])
 
 
@@ -173,7 +173,7 @@ class _Problem:
         self.silhouette_rows = torch.searchsorted(self.all_ids, torch.unique(corner))
         self.f0 = torch.tensor([targets.K[0, 0], targets.K[1, 1]], dtype=torch.float32)
         self.c = torch.tensor([targets.K[0, 2], targets.K[1, 2]], dtype=torch.float32)
-        self.weights = _KEYPOINT_WEIGHT * targets.confidence
+        self.weights = KEYPOINT_WEIGHT * targets.confidence
         def crop(point: tuple[float, float]) -> torch.Tensor:
             return torch.tensor(frame.to_crop(point), dtype=torch.float32)
 
@@ -266,7 +266,7 @@ class _Problem:
         r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
         fit = (self.weights * r2 / (r2 + o.sigma ** 2)).sum(-1) / self.weights.sum().clamp_min(1e-6)
         limits = o.limit_weight * limit_violation(poses)[:, 1:].square().sum((-1, -2))
-        relaxed = o.pose_prior * (_PRIOR_WEIGHT[:, None] * (poses - self.prior_mean).square()).sum((-1, -2))
+        relaxed = o.pose_prior * (PRIOR_WEIGHT[:, None] * (poses - self.prior_mean).square()).sum((-1, -2))
         return fit + limits + relaxed + o.flip_prior * shipped_pose_prior().nll(poses)
 
     def choose_depth_flips(self, params: dict[str, torch.Tensor]) -> None:
@@ -284,7 +284,7 @@ class _Problem:
                 self.rest_joints = self.body.forward(self.shape_value(params["shape"].detach())[None],
                                                      torch.zeros(1, NUM_JOINTS, 3)).joints[0]
         mask = torch.zeros(NUM_JOINTS, 1)
-        mask[[j for j in _BODY_JOINTS if j not in self.locked]] = 1.0
+        mask[[j for j in BODY_JOINTS if j not in self.locked]] = 1.0
         pose = params["pose"].detach()
         for _ in range(2):
             candidates = [pose] + [p for limb in limbs for p in limb_alternatives(pose, self.rest_joints, limb)]
@@ -322,7 +322,7 @@ class _Problem:
         pose = params["pose"]
         free = stage.joints
         deviation = (pose[free] - self.prior_mean[free]).square()
-        terms["pose_prior"] = o.pose_prior * (_PRIOR_WEIGHT[free, None] * deviation).sum()
+        terms["pose_prior"] = o.pose_prior * (PRIOR_WEIGHT[free, None] * deviation).sum()
         if o.learned_prior > 0 and len(free) > 1:
             from core.fit.pose_prior import shipped_pose_prior
 
@@ -448,7 +448,7 @@ def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[i
         return [j for j in joints if j not in locked]
 
     hips_seen = bool((targets.confidence[[_K["left_hip"], _K["right_hip"]]] > 0).all())
-    body = free([0, *_BODY_JOINTS])
+    body = free([0, *BODY_JOINTS])
     if refit:
         return [_Stage("refit", options.refit_iterations, body, None, True, side_views and options.silhouette, False)]
     torso, limbs, silhouette, hands = options.iterations

@@ -74,6 +74,14 @@ def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, 
     silhouette (translucent blue), the outline of its clothing layer (light blue), its skeleton
     (the person's left limbs magenta, the rest orange: a left/right swap shows) and the detected
     keypoints (green dots, red where the fit is more than 5 % of the person's height away)."""
+    return draw_fit(rgb, fit, body, keypoints_from_observation(observation), observation.box[3] - observation.box[1],
+                    observation.mask)
+
+
+def draw_fit(rgb: np.ndarray, fit: BodyFit, body: BodyModel, keypoints: np.ndarray, height_px: float,
+             mask: np.ndarray | None = None) -> np.ndarray:
+    """:func:`draw_overlay` from detected COCO-23 ``keypoints`` [23, 3] (pixels, confidence), the person's
+    height in pixels ``height_px`` (for the 5 % limit) and their ``mask`` [H, W] (None: no outline)."""
     import cv2
 
     posed = posed_body(body, fit)
@@ -87,16 +95,16 @@ def draw_overlay(rgb: np.ndarray, observation: PersonObservation, fit: BodyFit, 
         outline, _ = cv2.findContours(body_mask(fit, clothed, body.faces.numpy()).astype(np.uint8),
                                       cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(image, outline, -1, (120, 200, 255), scale, cv2.LINE_AA)
-    contours, _ = cv2.findContours((observation.mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(image, contours, -1, (255, 255, 255), scale)
+    if mask is not None:
+        contours, _ = cv2.findContours((mask > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(image, contours, -1, (255, 255, 255), scale)
     points = project_points(fit, joints[:_SKELETON_JOINTS])
     for joint in range(1, _SKELETON_JOINTS):
         a, b = points[joint], points[PARENTS[joint]]
         colour = (255, 60, 220) if JOINT_NAMES[joint].startswith("left_") else (255, 150, 0)
         cv2.line(image, tuple(int(v) for v in a), tuple(int(v) for v in b), colour, 2 * scale, cv2.LINE_AA)
-    limit = 0.05 * max(1, observation.box[3] - observation.box[1])
-    for name, (x, y, confidence) in zip(KEYPOINT_NAMES, keypoints_from_observation(observation), strict=True):
+    limit = 0.05 * max(1.0, height_px)
+    for name, (x, y, confidence) in zip(KEYPOINT_NAMES, keypoints, strict=True):
         if confidence > 0:
             bad = fit.keypoint_residuals.get(name, 0.0) > limit
             cv2.circle(image, (int(x), int(y)), 3 * scale, (255, 40, 40) if bad else (40, 220, 80), -1, cv2.LINE_AA)

@@ -48,17 +48,27 @@ class FitTargets:
         return len(self.hand_joints) > 0
 
 
-def keypoints_from_observation(observation: PersonObservation) -> np.ndarray:
-    """COCO-23 keypoints [23, 3] (x, y photo pixels, confidence) of a detected person."""
-    points = np.zeros((len(KEYPOINT_NAMES), 3), dtype=np.float32)
+def coco_keypoints(landmarks: np.ndarray, face: np.ndarray | None = None, depth: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """COCO-23 keypoints [23, 3] (x, y pixels, confidence) of mediapipe Pose's 33 ``landmarks`` [33, 3]
+    (x, y pixels, visibility), with the Holistic ``face`` mesh [468, 2] when there is one; with the
+    landmarks' ``depth`` [33] (3D landmarks) [23, 4]: x, y, depth, confidence."""
+    points = np.zeros((len(KEYPOINT_NAMES), 3 if depth is None else 4), dtype=np.float32)
     for row, index in enumerate(MEDIAPIPE_INDEX):
         if index >= 0:
-            x, y, visibility = observation.keypoints[index]
-            points[row] = (x, y, visibility if visibility >= VISIBLE else 0.0)
-    if observation.face is not None:
+            x, y, visibility = landmarks[index]
+            points[row, [0, 1, -1]] = (x, y, visibility if visibility >= VISIBLE else 0.0)
+            if depth is not None:
+                points[row, 2] = depth[index]
+    if face is not None:
         for name, indices in (("nose", _FACE_NOSE), ("left_eye", _FACE_LEFT_EYE), ("right_eye", _FACE_RIGHT_EYE)):
-            points[KEYPOINT_NAMES.index(name)] = (*observation.face[list(indices)].mean(0), 1.0)
+            points[KEYPOINT_NAMES.index(name)] = (*face[list(indices)].mean(0), 1.0)
     return points
+
+
+def keypoints_from_observation(observation: PersonObservation) -> np.ndarray:
+    """COCO-23 keypoints [23, 3] (x, y photo pixels, confidence) of a detected person."""
+    return coco_keypoints(observation.keypoints, observation.face)
 
 
 def hand_targets(observation: PersonObservation) -> tuple[list[int], np.ndarray]:

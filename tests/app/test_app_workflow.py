@@ -336,3 +336,48 @@ def test_save_reopen_and_recent_files(window, tmp_path):
     assert (window.document.avatar.cloud.means == saved_means).all()
     recent = [action.toolTip() for action in window.recent_menu.actions()]
     assert recent[0] == str(target.resolve()) and str(PHOTO.resolve()) in recent
+
+
+def test_dropped_video_becomes_a_motion_the_avatar_plays(window, wave_video):
+    progress = []
+    window.jobs.progress.connect(lambda fraction, message: progress.append((fraction, message)))
+    window.set_motion(None)
+    still = frame(window)
+    drop_files(window, [wave_video.path])
+    wait_for(lambda: not window.jobs.busy, 180)
+    assert window.last_error is None, window.last_error
+    fractions = [f for f, _ in progress]
+    assert len(fractions) > 20 and fractions[-1] == pytest.approx(1.0) and fractions == sorted(fractions)
+    assert any("frames/s" in m for _, m in progress)
+    motion = window.timeline.motion
+    assert motion.name == "wave" and len(motion) == len(wave_video.joints) and window.timeline.playing
+    start = window.timeline.time
+    wait_for(lambda: window.timeline.time != start, 5)
+    assert np.abs(frame(window).astype(int) - still).mean() > 0.2  # the avatar moves
+    assert "Motion 'wave'" in window.statusBar().currentMessage()
+    # paused and scrubbed: the fit editor shows that video frame with the captured body over it
+    window.timeline.pause()
+    window.timeline.show_time(0.5)
+    wait_for(lambda: window.video_check.shown == 15, 10)
+    canvas, editor = window.fit_editor.canvas, window.fit_editor
+    assert canvas.image_size == (480, 360) and "Video frame 16 of 31" in editor.status.text()
+    window.set_motion(None)  # another motion (or none): the photo and its fit again
+    wait_for(lambda: canvas.image_size == window.document.photo.size, 5)
+    assert window.video_check.captured is None and canvas.handles
+
+
+def test_video_without_an_avatar_plays_on_the_body_and_can_be_cancelled(qapp, tmp_path, wave_video):
+    win = make_window(tmp_path)
+    try:
+        win.open_path(wave_video.path)
+        wait_for(lambda: win.progress_bar.value() > 0, 60)
+        win.cancel_button.click()
+        wait_for(lambda: not win.jobs.busy, 30)
+        assert win.timeline.motion is None and win.last_error is None
+        win.import_video(wave_video.path)
+        wait_for(lambda: not win.jobs.busy, 180)
+        assert win.last_error is None, win.last_error
+        assert win.player is not None and win.timeline.motion.name == "wave" and win.timeline.playing
+        assert not win.import_video(tmp_path / "gone.mp4") and "does not exist" in win.last_error
+    finally:
+        win.close()

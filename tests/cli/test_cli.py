@@ -346,3 +346,34 @@ def test_bench_fit_on_photos_writes_a_contact_sheet(tmp_path):
     magenta = (image[..., 0] > 200) & (image[..., 1] < 100) & (image[..., 2] > 180)  # the person's left limbs
     grey = (np.abs(image - 190).max(-1) <= 2)  # the side view's body
     assert magenta[:, : image.shape[1] // 2].sum() > 50 and grey.sum() > 2000  # magenta in the overlay (left) half
+
+
+@pytest.mark.slow
+def test_motion_from_a_video_and_bad_videos(tmp_path, wave_video):
+    from bvh import Bvh
+
+    out, report_path = tmp_path / "wave.bvh", tmp_path / "report.json"
+    result = run("motion", str(wave_video.path), "--end", "0.5", "-o", str(out), "--report", str(report_path))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["frames"] == Bvh(out.read_text()).nframes == 15 and report["missing_frames"] == []
+    assert "frames/s" in result.stderr and str(out) in result.stdout  # progress, then what was written
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(wave_video.path.read_bytes()[:2000])
+    for video, message in ((broken, "broken.mp4"), (tmp_path / "none.mp4", "does not exist")):
+        result = run("motion", str(video), "-o", str(tmp_path / "x.npz"))
+        assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.slow
+def test_bench_motion_renders_captures_and_scores(tmp_path):
+    out = tmp_path / "motion.json"
+    result = run("bench", "motion", "--clips", "wave", "--size", "320x240", "--folder", str(tmp_path / "videos"),
+                 "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    row = report["synthetic"]["clips"][0]
+    assert row["clip"] == "wave" and row["frames"] == 61 and row["missing_frames"] == 0
+    assert row["pa_mpjpe_mm"] < 120 and report["synthetic"]["summary"]["frames_per_second"] > 0
+    assert (tmp_path / "videos" / "wave.mp4").exists()

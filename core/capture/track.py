@@ -1,0 +1,143 @@
+"""Following one person through a video: COCO-23 keypoints per frame, and one full observation to fit.
+
+Until someone is seen, every frame is searched for all people (:meth:`PersonDetector.find_people`).
+With one person, mediapipe Pose then runs in its video mode on the whole frame: it tracks the person
+from frame to frame and runs its detector only when the track is lost (about 25 ms a frame at 720p
+on one core). With several people, the chosen one (``person``: 0 is the largest in the first frame
+anyone is seen, then by size) is followed by searching a window around their last box in each frame.
+Frames where the person is not found get zero confidence; the fit fills them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.detect.person import (
+    VISIBLE,
+    NoPersonError,
+    PersonDetector,
+    PersonObservation,
+    SeveralPeopleError,
+    box_area,
+    observation_of,
+)
+from core.fit.targets import coco_keypoints, keypoints_from_observation
+
+_WINDOW = 0.6  # the search window around the last box, widened by this share of its longer side per edge
+_LOST = 3  # a track with fewer visible keypoints is treated as lost
+_UNKNOWN = np.full((23, 4), np.nan, np.float32)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The frame whose person is fitted in full (mask, shape, camera pitch) to start the motion."""
+
+    index: int
+    rgb: np.ndarray  # [H, W, 3] uint8
+    observation: PersonObservation
+
+
+class PersonTracker:
+    """Feed frames in order with :meth:`track`; the chosen person's keypoints come back per frame.
+
+    Holds mediapipe graphs: use it as a context manager."""
+
+    def __init__(self, person: int | None = None) -> None:
+        import mediapipe as mp
+
+        self.person = person
+        self.anchor: Anchor | None = None
+        self.people_seen = 0
+        self._detector = PersonDetector()
+        self._video = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=False)
+        self._box: tuple[int, int, int, int] | None = None  # last box of the person followed in windows
+
+    def __enter__(self) -> PersonTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the mediapipe graphs (idempotent)."""
+        self._detector.close()
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+
+    def _start(self, index: int, rgb: np.ndarray, seconds: float) -> tuple[np.ndarray | None, np.ndarray]:
+        people = [observation_of(kp, mask) for kp, mask in self._detector.find_people(rgb)]
+        if not people:
+            return None, _UNKNOWN
+        people.sort(key=lambda p: box_area(p.box), reverse=True)
+        self.people_seen = len(people)
+        choice = self.person if self.person is not None else 0
+        if len(people) > 1 and self.person is None:
+            raise SeveralPeopleError(
+                f"{len(people)} people are in the video (at {seconds:.1f} s). Choose whose motion to take with "
+                f"--person N (0 is the largest, {len(people) - 1} the smallest), or trim the video to one person.",
+                [p.box for p in people])
+        if choice >= len(people):
+            choices = "0" if len(people) == 1 else f"0 to {len(people) - 1}"
+            raise NoPersonError(f"person {choice} was asked for, but only {len(people)} "
+                                f"{'person is' if len(people) == 1 else 'people are'} in the video "
+                                f"(at {seconds:.1f} s); use --person {choices}")
+        chosen = people[choice]
+        self.anchor = Anchor(index, rgb, chosen)
+        world = _UNKNOWN
+        if len(people) > 1:
+            self._box = chosen.box
+        else:  # start the video graph's track here
+            _, world = self._video_landmarks(rgb)
+        return keypoints_from_observation(chosen), world
+
+    def _video_landmarks(self, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """COCO-23 keypoints (None: nobody) and 3D landmarks of the video graph's next frame ``rgb``."""
+        result = self._video.process(np.ascontiguousarray(rgb))
+        if result.pose_landmarks is None:
+            return None, _UNKNOWN
+        height, width = rgb.shape[:2]
+        raw = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
+                       np.float32)
+        world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
+                         np.float32)
+        return coco_keypoints(raw), coco_keypoints(world[:, [0, 1, 3]], depth=world[:, 2])
+
+    def _in_window(self, rgb: np.ndarray) -> np.ndarray | None:
+        """The person near their last box: mediapipe on a window around it (several people in the video)."""
+        x0, y0, x1, y1 = self._box
+        pad = int(_WINDOW * max(x1 - x0, y1 - y0))
+        height, width = rgb.shape[:2]
+        left, top = max(0, x0 - pad), max(0, y0 - pad)
+        window = np.ascontiguousarray(rgb[top: min(height, y1 + pad), left: min(width, x1 + pad)])
+        found = self._detector.find_people(window)[:1]
+        if not found:
+            return None
+        raw, mask = found[0]
+        raw = raw + np.array([left, top, 0], np.float32)
+        full = np.zeros((height, width), np.float32)
+        full[top: top + mask.shape[0], left: left + mask.shape[1]] = mask
+        observation = observation_of(raw, full)
+        self._box = observation.box
+        return keypoints_from_observation(observation)
+
+    def track(self, index: int, rgb: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        """The person in frame ``index`` (``rgb`` [H, W, 3] uint8, ``seconds`` into the clip, for messages):
+        COCO-23 keypoints [23, 3] (pixels, confidence; all zero when not seen) and mediapipe's 3D landmarks
+        [23, 4] (metres: x right, y down, z away from the camera, relative to the hips; the ray to the
+        person is their z axis; confidence last; all NaN when unknown, e.g. while following one of several
+        people)."""
+        world = _UNKNOWN
+        if self.anchor is None:
+            found, world = self._start(index, rgb, seconds)
+        elif self._box is not None:
+            found = self._in_window(rgb)
+        else:
+            found, world = self._video_landmarks(rgb)
+        if found is None or int((found[:, 2] >= VISIBLE).sum()) < _LOST:
+            return np.zeros((23, 3), np.float32), _UNKNOWN
+        return found, world
+
+
