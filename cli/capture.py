@@ -13,7 +13,8 @@ def _cmd_motion(args: argparse.Namespace) -> int:
     from core.export.motion_files import save_motion
 
     body = load_body(args.body, args.smplx_dir)
-    options = CaptureOptions(start=args.start, end=args.end, fps=args.fps, person=args.person, fov_deg=args.fov)
+    options = CaptureOptions(start=args.start, end=args.end, fps=args.fps, person=args.person, fov_deg=args.fov,
+                             hands=args.hands)
     captured = capture_motion(args.video, body, options, stage_progress)
     for note in captured.clip.notes:
         print(f"Note: {note}", file=sys.stderr)
@@ -31,7 +32,9 @@ def _cmd_motion(args: argparse.Namespace) -> int:
         write_report(args.report, "motion", {
             "video": str(args.video), "frames": len(motion), "fps": motion.fps, "missing_frames": captured.missing,
             "seconds": captured.seconds, "frames_per_second": captured.frames_per_second,
-            "notes": captured.clip.notes, "foot_contact_frames": captured.contact.sum(0).tolist()})
+            "notes": captured.clip.notes, "foot_contact_frames": captured.contact.sum(0).tolist(),
+            "hand_frames": {side: int((captured.hands[:, part, 2] > 0).any(-1).sum())
+                            for side, part in (("left", slice(0, 16)), ("right", slice(16, 32)))}})
         print(f"Wrote {args.report}")
     return 0
 
@@ -50,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     motion.add_argument("--fps", type=float, help="frames per second of the motion (default: the video's, ≤ 30)")
     motion.add_argument("--fov", type=float, default=55.0,
                         help="the camera's field of view across the longer side, degrees (default 55: phones)")
+    motion.add_argument("--hands", action="store_true",
+                        help="fit the fingers too (mediapipe Holistic hands; about three times slower)")
     motion.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     motion.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
     motion.add_argument("--report", help="also write a JSON report (frames, timings, missing frames)")

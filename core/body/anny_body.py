@@ -60,6 +60,32 @@ _ARM_ALIGNMENT = [
 ]
 
 
+def world_orient_transforms(orientation: torch.Tensor, root: torch.Tensor, rest: torch.Tensor, parent: torch.Tensor,
+                            ancestors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """anny's "world-orient" forward kinematics (``anny.utils.kinematics.forward_kinematic``) without its
+    level-by-level chain: bone transforms [..., B, 4, 4] (rest → posed, for skinning) and posed bone poses
+    [..., B, 4, 4] from the bones' world ``orientation`` [..., B, 3, 3], the root bone's head position
+    ``root`` [..., 3] and the ``rest`` bone poses [..., B, 4, 4] (anny's frame, metres). ``parent`` [B]
+    holds each bone's parent (the root: itself), ``ancestors`` [B, B] is 1 where column b is row c or an
+    ancestor of it.
+
+    With rest poses [R_c | h_c] and G_c = D_c R_cᵀ, the transform of bone c is [G_c | t_c] with
+    t_c = t_p + (G_p − G_c) h_c and t_0 = d_0 − G_0 h_0: each t_c is a sum over the bone's ancestors, one
+    matrix product for the whole skeleton (far fewer autograd steps than one product per depth level)."""
+    rotation, head = rest[..., :3, :3], rest[..., :3, 3]
+    G = orientation @ rotation.transpose(-1, -2)
+    steps = ((G[..., parent, :, :] - G) @ head[..., None])[..., 0]  # [..., B, 3]; the root's is 0
+    first = torch.zeros(steps.shape[-2], 1, dtype=steps.dtype)
+    first[0] = 1.0
+    steps = steps + first * (root - (G[..., 0, :, :] @ head[..., 0, :, None])[..., 0])[..., None, :]
+    t = ancestors @ steps
+    bottom = torch.zeros(*G.shape[:-2], 1, 4, dtype=G.dtype)
+    bottom[..., 3] = 1.0
+    transforms = torch.cat([torch.cat([G, t[..., None]], -1), bottom], -2)
+    heads = (G @ head[..., None])[..., 0] + t  # posed bone heads
+    return transforms, torch.cat([torch.cat([orientation, heads[..., None]], -1), bottom], -2)
+
+
 class AnnyBody(BodyModel):
     """anny's full body (13,718 vertices, 104 bones, 6 phenotype shape parameters in [0, 1])."""
 
@@ -97,6 +123,12 @@ class AnnyBody(BodyModel):
             if driver[i] < 0:
                 driver[i] = driver[parent]
         self._driver = torch.tensor(driver)
+        self._parent = torch.tensor([max(p, 0) for p in self.bone_parents])  # the root: itself
+        self._ancestors = torch.zeros(len(labels), len(labels))  # [c, b] 1 where b is c or above it
+        for bone, parent in enumerate(self.bone_parents):
+            if parent >= 0:
+                self._ancestors[bone] = self._ancestors[parent]
+            self._ancestors[bone, bone] = 1.0
         self._keypoints: tuple[torch.Tensor, torch.Tensor] | None = None
         self._rest_cache: tuple[bytes, dict[str, torch.Tensor]] | None = None
         self._vocab_bones = torch.tensor([index[JOINT_TO_BONE.get(j, "head")] for j in JOINT_NAMES])
@@ -184,11 +216,8 @@ class AnnyBody(BodyModel):
         translation = rest_poses[:, 0, :3, 3]
         if root is not None:
             translation = translation + torch.as_tensor(root, dtype=rest_poses.dtype) @ frame
-        targets = torch.zeros(batch, len(self.bone_names), 4, 4, dtype=rest_poses.dtype)
-        targets[..., :3, :3] = orientation
-        targets[:, 0, :3, 3] = translation
-        targets[..., 3, 3] = 1.0
-        transforms, poses = self._anny.get_bone_transforms(targets, rest_poses, pose_parameterization="world-orient")
+        transforms, poses = world_orient_transforms(orientation, translation, rest_poses, self._parent,
+                                                    self._ancestors.to(rest_poses.dtype))
         points, indices, weights = state["vertices"][0], self.skin_indices, self.skin_weights
         if vertex_ids is not None:
             points, indices, weights = points[vertex_ids], indices[vertex_ids], weights[vertex_ids]

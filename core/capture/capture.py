@@ -44,6 +44,7 @@ class CaptureOptions:
     fps: float | None = None  # frames per second of the motion (None: the video's, at most 30)
     person: int | None = None  # whom to follow when several people are seen (0: the largest)
     fov_deg: float = VIDEO_FOV_DEG
+    hands: bool = False  # fit the fingers too (mediapipe Holistic; about three times slower)
     fit: MotionFitOptions = MotionFitOptions()
 
 
@@ -60,7 +61,8 @@ class CapturedMotion:
     poses: np.ndarray  # [T, 55, 3] the fit in the video's world (before the motion's re-centring)
     roots: np.ndarray  # [T, 3]
     keypoints: np.ndarray  # [T, 23, 3] detected (video pixels, confidence)
-    landmarks: np.ndarray  # [T, 23, 4] the detector's 3D landmarks (NaN: unknown; see PersonTracker.track)
+    landmarks: np.ndarray  # [T, 23, 4] the detector's 3D landmarks (NaN: unknown; see track.Tracked)
+    hands: np.ndarray  # [T, 32, 3] hand landmarks of core.fit.targets.HAND_JOINTS (confidence 0: none or not asked)
     missing: list[int]  # frames where the person was not seen (filled in by the temporal pass)
     contact: np.ndarray  # [T, 4] bool, which FEET joints rest
     height_px: float = 0.0  # the person's height in the anchor frame, video pixels
@@ -107,6 +109,7 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
     start = time.perf_counter()
     keypoints: list[np.ndarray] = []
     landmarks: list[np.ndarray] = []  # the detector's 3D landmarks per frame
+    hands: list[np.ndarray] = []
     yaws: list[float] = []  # which way they say the person faces
     poses: list[torch.Tensor] = []
     roots: list[torch.Tensor] = []
@@ -126,7 +129,8 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
         init_root = problem.placed(init_pose, roots[-1].expand(len(frames), -1), targets)
         context = torch.stack(joints[-2:])
         p, r = problem.optimise(init_pose, init_root, targets, torch.tensor(np.stack([landmarks[i] for i in frames])),
-                                o.chunk_iterations, context)
+                                o.chunk_iterations, context,
+                                hands=torch.tensor(np.stack([hands[i] for i in frames])) if options.hands else None)
         with torch.no_grad():
             solved_joints, _ = problem.pose(p, r)
         poses.extend(p)
@@ -135,21 +139,22 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
         frames.clear()
         seconds["chunks"] += time.perf_counter() - began
 
-    with PersonTracker(options.person) as tracker:
+    with PersonTracker(options.person, options.hands) as tracker:
         for i, rgb in enumerate(read_frames(clip)):
             report(progress, _TRACK_SHARE * min(i / total, 1.0),
                    f"Frame {i + 1} of {total}: {_eta(i, total, time.perf_counter() - start)}", cancel)
-            found, world = tracker.track(i, rgb, i / clip.fps)
-            keypoints.append(found)
-            landmarks.append(world)
-            yaws.append(facing_yaw(world))
+            tracked = tracker.track(i, rgb, i / clip.fps)
+            keypoints.append(tracked.keypoints)
+            landmarks.append(tracked.world)
+            hands.append(tracked.hands)
+            yaws.append(facing_yaw(tracked.world))
             if anchor is None and tracker.anchor is not None:
                 began = time.perf_counter()
                 anchor, anchor_index = _anchor_fit(body, rgb, tracker.anchor.observation, options.fov_deg), i
                 seconds["anchor_fit"] = time.perf_counter() - began
                 box = tracker.anchor.observation.box
                 problem = MotionProblem(body, torch.tensor(anchor.shape)[None], anchor.viewmat, anchor.K,
-                                        max(box[3] - box[1], 16), o)
+                                        max(box[3] - box[1], 16), o, options.hands)
                 pose, root = torch.tensor(anchor.pose), torch.tensor(anchor.root)
                 with torch.no_grad():
                     anchor_joints, anchor_keypoints = problem.pose(pose[None], root[None])
@@ -186,14 +191,17 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
     step = lambda k: report(progress, _TRACK_SHARE + (1 - _TRACK_SHARE) * k / o.temporal_iterations,  # noqa: E731
                             "Smoothing the motion over time", cancel)
     world = torch.tensor(np.stack(landmarks))
+    hand_targets = torch.tensor(np.stack(hands))
+    hand_targets[~torch.tensor(seen)] = 0.0
     pose_all, root_all = problem.optimise(pose_all, root_all, targets, world, o.temporal_iterations,
-                                          contact=contact, floor=floor, step=step)
+                                          contact=contact, floor=floor, step=step,
+                                          hands=hand_targets if options.hands else None)
     seconds["temporal"] = time.perf_counter() - began
     report(progress, 1.0, "Motion captured", cancel)
     motion = _as_motion(body, anchor.shape, pose_all, root_all, floor, clip.fps, clip.path.stem)
     return CapturedMotion(motion=motion, body_model=body.name, shape=anchor.shape, clip=clip, anchor=anchor,
                           anchor_index=anchor_index, poses=pose_all.numpy(), roots=root_all.numpy(),
-                          keypoints=np.stack(keypoints), landmarks=world.numpy(),
+                          keypoints=np.stack(keypoints), landmarks=world.numpy(), hands=hand_targets.numpy(),
                           missing=[int(i) for i in np.nonzero(~seen)[0]],
                           contact=contact.numpy(), people=tracker.people_seen,
                           height_px=float(problem.height_px), seconds=seconds)

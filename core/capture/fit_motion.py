@@ -16,6 +16,9 @@ transforms, :mod:`core.capture.keypoint_skin`):
    contact: a foot found resting on the floor after pass 1 (low and slow) must not move while it rests,
    and no foot goes below the floor, so the root moves to keep planted feet still.
 
+With ``hands`` the fingers are free too and follow mediapipe Holistic's hand landmarks (a tighter
+robust term, as in the photo fit), their rotations smooth in time.
+
 World frame: the fit's (camera at the origin looking down −Z, tilted by the anchor's pitch; Y up).
 Frames where the person is not seen have no keypoint term: smoothness and the priors fill them in.
 """
@@ -32,7 +35,8 @@ from core.body.model import BodyModel
 from core.body.motions import relaxed_pose
 from core.camera import project
 from core.capture.keypoint_skin import KeypointSkin
-from core.fit.fit_body import BODY_JOINTS, KEYPOINT_WEIGHT, PRIOR_WEIGHT
+from core.fit.fit_body import BODY_JOINTS, FINGERS, KEYPOINT_WEIGHT, PRIOR_WEIGHT
+from core.fit.targets import HAND_JOINTS
 
 #: The joints a foot contact holds still: ankles and feet (toe bases), left then right.
 FEET = [JOINT_INDEX[n] for n in ("left_ankle", "left_foot", "right_ankle", "right_foot")]
@@ -61,7 +65,7 @@ class MotionFitOptions:
 
     chunk: int = 8  # frames optimised together while the video is read
     chunk_iterations: int = 30
-    temporal_iterations: int = 100
+    temporal_iterations: int = 150
     learning_rate: float = 0.02  # Adam, radians and metres
     lbfgs: bool = True
     sigma: float = 0.1  # Geman–McClure scale, fraction of the person's height in pixels
@@ -69,11 +73,12 @@ class MotionFitOptions:
     learned_prior: float = 1e-3
     facing_weight: float = 0.3  # per frame, times 1 − cos(the torso's yaw − the detector's 3D yaw)
     limb_weight: float = 0.5  # per frame, times the squared difference of unit limb directions from the detector's 3D
+    hand_weight: float = 2.0  # per frame, robust hand-landmark error (with ``hands``)
     limit_weight: float = 1.0
     smooth_weight: float = 50.0  # per (metre / frame²)², mean over the body joints
     contact_weight: float = 200.0  # per metre² a resting foot joint moves from one frame to the next
     floor_weight: float = 200.0  # per metre² a foot joint is below the floor
-    contact_height: float = 0.06  # metres above the floor a resting foot may be
+    contact_height: float = 0.12  # metres above its resting level a resting foot may be (fitted depth jitters)
     contact_speed: float = 0.25  # person heights per second a resting foot's keypoint may move in the image
 
 
@@ -81,9 +86,10 @@ class MotionProblem:
     """The objective of a batch of frames of one body shape seen by one camera."""
 
     def __init__(self, body: BodyModel, shape: torch.Tensor, viewmat, K, height_px: float,
-                 options: MotionFitOptions) -> None:
+                 options: MotionFitOptions, hands: bool = False) -> None:
         """``shape`` [1, S]; ``viewmat`` [4, 4] world-to-camera (OpenCV), ``K`` [3, 3] in video pixels;
-        ``height_px`` the person's height in pixels (the scale of keypoint errors)."""
+        ``height_px`` the person's height in pixels (the scale of keypoint errors); ``hands``: the
+        fingers are fitted too (to hand landmarks), else they keep their starting rotations."""
         self.body, self.options = body, options
         with torch.no_grad():
             self.state = {k: v.detach() for k, v in body.shape_state(shape).items()}
@@ -93,7 +99,7 @@ class MotionProblem:
         self.height_px = float(height_px)
         self.prior_mean = relaxed_pose()
         self.free = torch.zeros(NUM_JOINTS, 1)
-        self.free[[0, *BODY_JOINTS]] = 1.0
+        self.free[[0, *BODY_JOINTS, *(FINGERS if hands else [])]] = 1.0
         self.prior_joints = self.free.clone()
         self.prior_joints[0] = 0.0  # the pelvis turns freely
         self._one_vertex = torch.zeros(1, dtype=torch.int64)
@@ -138,12 +144,13 @@ class MotionProblem:
 
     def objective(self, poses: torch.Tensor, roots: torch.Tensor, targets: torch.Tensor, world: torch.Tensor,
                   context: torch.Tensor | None = None, contact: torch.Tensor | None = None,
-                  floor: float | None = None) -> torch.Tensor:
+                  floor: float | None = None, hands: torch.Tensor | None = None) -> torch.Tensor:
         """The summed objective of frames ``poses`` [B, 55, 3], ``roots`` [B, 3] against ``targets``
         [B, 23, 3] (pixels, confidence) and the detector's 3D landmarks ``world`` [B, 23, 4] (NaN:
-        none; see :meth:`core.capture.track.PersonTracker.track`); ``context`` [c, 55, 3] joints of the
+        none; see :class:`core.capture.track.Tracked`); ``context`` [c, 55, 3] joints of the
         frames just before (fixed); ``contact`` [B, 4] which :data:`FEET` joints rest; ``floor`` the
-        floor's height (metres)."""
+        floor's height (metres); ``hands`` [B, 32, 3] targets of :data:`core.fit.targets.HAND_JOINTS`
+        (pixels, confidence)."""
         o = self.options
         joints, keypoints = self.pose(poses, roots)
         uv = project(keypoints, self.viewmat, self.K, min_depth=1e-3)
@@ -151,6 +158,12 @@ class MotionProblem:
         weight = KEYPOINT_WEIGHT * targets[..., 2]
         fit = (weight * r2 / (r2 + o.sigma ** 2)).sum(-1) / weight.sum(-1).clamp_min(1e-6)
         total = fit.sum()
+        if hands is not None:
+            hand_uv = project(joints[:, HAND_JOINTS], self.viewmat, self.K, min_depth=1e-3)
+            h2 = ((hand_uv - hands[..., :2]) / self.height_px).square().sum(-1)
+            scale = (0.3 * o.sigma) ** 2  # fingers are small: a tighter robust scale, as in the photo fit
+            total = total + o.hand_weight * (hands[..., 2] * h2 / (h2 + scale)).sum(-1).div(
+                hands[..., 2].sum(-1).clamp_min(1)).sum()
         deviation = (poses - self.prior_mean).square() * self.prior_joints
         total = total + o.pose_prior * (PRIOR_WEIGHT[:, None] * deviation).sum()
         total = total + o.limit_weight * limit_violation(poses)[:, 1:].square().sum()
@@ -177,6 +190,9 @@ class MotionProblem:
         if len(track) >= 3:
             acceleration = track[2:] - 2 * track[1:-1] + track[:-2]
             total = total + o.smooth_weight * acceleration.square().sum(-1).mean(-1).sum()
+        if hands is not None and len(poses) >= 3:  # the fingers' own rotations, smooth in time
+            fingers = poses[:, FINGERS]
+            total = total + o.smooth_weight * 1e-3 * (fingers[2:] - 2 * fingers[1:-1] + fingers[:-2]).square().sum()
         if contact is not None:
             feet = joints[:, FEET]  # [B, 4, 3]
             both = contact[1:] & contact[:-1]
@@ -186,8 +202,10 @@ class MotionProblem:
 
     def optimise(self, poses: torch.Tensor, roots: torch.Tensor, targets: torch.Tensor, world: torch.Tensor,
                  iterations: int, context: torch.Tensor | None = None, contact: torch.Tensor | None = None,
-                 floor: float | None = None, step=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Adam on the body joints' rotations and the roots from ``poses``/``roots``; returns the optimised
+                 floor: float | None = None, step=None, hands: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The free joints' rotations and the roots optimised from ``poses``/``roots`` against
+        :meth:`objective` (Adam; L-BFGS for the temporal pass, the one with ``contact``); returns the
         (detached) poses [B, 55, 3] and roots [B, 3]. ``step(i)`` is called before each iteration."""
         poses = poses.detach().clone().requires_grad_(True)
         roots = roots.detach().clone().requires_grad_(True)
@@ -201,7 +219,7 @@ class MotionProblem:
                     step(min(count[0], iterations - 1))
                 count[0] += 1
                 optimiser.zero_grad()
-                loss = self.objective(poses, roots, targets, world, context, contact, floor)
+                loss = self.objective(poses, roots, targets, world, context, contact, floor, hands)
                 loss.backward()
                 poses.grad.mul_(self.free)
                 return loss
@@ -214,7 +232,7 @@ class MotionProblem:
             if step is not None:
                 step(i)
             optimiser.zero_grad(set_to_none=False)
-            self.objective(poses, roots, targets, world, context, contact, floor).backward()
+            self.objective(poses, roots, targets, world, context, contact, floor, hands).backward()
             poses.grad.mul_(self.free)
             optimiser.step()
         return poses.detach(), roots.detach()

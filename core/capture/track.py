@@ -3,9 +3,11 @@
 Until someone is seen, every frame is searched for all people (:meth:`PersonDetector.find_people`).
 With one person, mediapipe Pose then runs in its video mode on the whole frame: it tracks the person
 from frame to frame and runs its detector only when the track is lost (about 25 ms a frame at 720p
-on one core). With several people, the chosen one (``person``: 0 is the largest in the first frame
-anyone is seen, then by size) is followed by searching a window around their last box in each frame.
-Frames where the person is not found get zero confidence; the fit fills them in.
+on one core); with ``hands``, mediapipe Holistic in its video mode does the same and adds both
+hands' landmarks (about three times slower). With several people, the chosen one (``person``: 0 is
+the largest in the first frame anyone is seen, then by size) is followed by searching a window around
+their last box in each frame. Frames where the person is not found get zero confidence; the fit fills
+them in.
 """
 
 from __future__ import annotations
@@ -23,11 +25,22 @@ from core.detect.person import (
     box_area,
     observation_of,
 )
-from core.fit.targets import coco_keypoints, keypoints_from_observation
+from core.fit.targets import HAND_JOINTS, coco_keypoints, hand_points, keypoints_from_observation
 
 _WINDOW = 0.6  # the search window around the last box, widened by this share of its longer side per edge
 _LOST = 3  # a track with fewer visible keypoints is treated as lost
 _UNKNOWN = np.full((23, 4), np.nan, np.float32)
+_NO_HANDS = np.zeros((len(HAND_JOINTS), 3), np.float32)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """The followed person in one frame."""
+
+    keypoints: np.ndarray  # [23, 3] COCO-23 (pixels, confidence; all zero when not seen)
+    world: np.ndarray  # [23, 4] the detector's 3D landmarks (metres: x right, y down, z away from the
+    #   camera, relative to the hips; the ray to the person is their z axis; confidence last; NaN: unknown)
+    hands: np.ndarray  # [32, 3] hand targets of core.fit.targets.HAND_JOINTS (pixels, confidence 0 or 1)
 
 
 @dataclass(frozen=True)
@@ -44,14 +57,18 @@ class PersonTracker:
 
     Holds mediapipe graphs: use it as a context manager."""
 
-    def __init__(self, person: int | None = None) -> None:
+    def __init__(self, person: int | None = None, hands: bool = False) -> None:
         import mediapipe as mp
 
-        self.person = person
+        self.person, self.hands = person, hands
         self.anchor: Anchor | None = None
         self.people_seen = 0
         self._detector = PersonDetector()
-        self._video = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, enable_segmentation=False)
+        if hands:
+            self._video = mp.solutions.holistic.Holistic(static_image_mode=False, model_complexity=1)
+        else:
+            self._video = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1,
+                                                 enable_segmentation=False)
         self._box: tuple[int, int, int, int] | None = None  # last box of the person followed in windows
 
     def __enter__(self) -> PersonTracker:
@@ -67,10 +84,10 @@ class PersonTracker:
             self._video.close()
             self._video = None
 
-    def _start(self, index: int, rgb: np.ndarray, seconds: float) -> tuple[np.ndarray | None, np.ndarray]:
+    def _start(self, index: int, rgb: np.ndarray, seconds: float) -> Tracked | None:
         people = [observation_of(kp, mask) for kp, mask in self._detector.find_people(rgb)]
         if not people:
-            return None, _UNKNOWN
+            return None
         people.sort(key=lambda p: box_area(p.box), reverse=True)
         self.people_seen = len(people)
         choice = self.person if self.person is not None else 0
@@ -86,58 +103,73 @@ class PersonTracker:
                                 f"(at {seconds:.1f} s); use --person {choices}")
         chosen = people[choice]
         self.anchor = Anchor(index, rgb, chosen)
-        world = _UNKNOWN
         if len(people) > 1:
             self._box = chosen.box
-        else:  # start the video graph's track here
-            _, world = self._video_landmarks(rgb)
-        return keypoints_from_observation(chosen), world
+            return Tracked(keypoints_from_observation(chosen), _UNKNOWN, self._window_hands(rgb, chosen.box))
+        seen = self._video_landmarks(rgb)  # start the video graph's track here
+        return Tracked(keypoints_from_observation(chosen), seen.world, seen.hands) if seen is not None else \
+            Tracked(keypoints_from_observation(chosen), _UNKNOWN, _NO_HANDS)
 
-    def _video_landmarks(self, rgb: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """COCO-23 keypoints (None: nobody) and 3D landmarks of the video graph's next frame ``rgb``."""
+    def _video_landmarks(self, rgb: np.ndarray) -> Tracked | None:
+        """The video graph's next frame ``rgb`` (None: nobody)."""
         result = self._video.process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
-            return None, _UNKNOWN
+            return None
         height, width = rgb.shape[:2]
         raw = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
                        np.float32)
         world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
                          np.float32)
-        return coco_keypoints(raw), coco_keypoints(world[:, [0, 1, 3]], depth=world[:, 2])
+        hands = _NO_HANDS
+        if self.hands:
+            def pixels(landmarks) -> np.ndarray | None:
+                return None if landmarks is None else np.array(
+                    [[lm.x * width, lm.y * height] for lm in landmarks.landmark], np.float32)
 
-    def _in_window(self, rgb: np.ndarray) -> np.ndarray | None:
-        """The person near their last box: mediapipe on a window around it (several people in the video)."""
-        x0, y0, x1, y1 = self._box
+            hands = hand_points(pixels(result.left_hand_landmarks), pixels(result.right_hand_landmarks))
+        return Tracked(coco_keypoints(raw), coco_keypoints(world[:, [0, 1, 3]], depth=world[:, 2]), hands)
+
+    def _window_hands(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """Hand targets of the person in ``box`` (Holistic on a crop around it), when hands are asked for."""
+        if not self.hands:
+            return _NO_HANDS
+        window, left, top = self._window(rgb, box)
+        _, left_hand, right_hand = self._detector.hands_and_face(window)
+        points = hand_points(left_hand, right_hand)
+        points[:, :2] += np.array([left, top], np.float32) * points[:, 2:]
+        return points
+
+    def _window(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, int, int]:
+        """The part of ``rgb`` around ``box``, widened by :data:`_WINDOW`, and its top-left corner."""
+        x0, y0, x1, y1 = box
         pad = int(_WINDOW * max(x1 - x0, y1 - y0))
         height, width = rgb.shape[:2]
         left, top = max(0, x0 - pad), max(0, y0 - pad)
-        window = np.ascontiguousarray(rgb[top: min(height, y1 + pad), left: min(width, x1 + pad)])
+        return np.ascontiguousarray(rgb[top: min(height, y1 + pad), left: min(width, x1 + pad)]), left, top
+
+    def _in_window(self, rgb: np.ndarray) -> Tracked | None:
+        """The person near their last box: mediapipe on a window around it (several people in the video)."""
+        window, left, top = self._window(rgb, self._box)
         found = self._detector.find_people(window)[:1]
         if not found:
             return None
         raw, mask = found[0]
         raw = raw + np.array([left, top, 0], np.float32)
+        height, width = rgb.shape[:2]
         full = np.zeros((height, width), np.float32)
         full[top: top + mask.shape[0], left: left + mask.shape[1]] = mask
         observation = observation_of(raw, full)
         self._box = observation.box
-        return keypoints_from_observation(observation)
+        return Tracked(keypoints_from_observation(observation), _UNKNOWN, self._window_hands(rgb, observation.box))
 
-    def track(self, index: int, rgb: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-        """The person in frame ``index`` (``rgb`` [H, W, 3] uint8, ``seconds`` into the clip, for messages):
-        COCO-23 keypoints [23, 3] (pixels, confidence; all zero when not seen) and mediapipe's 3D landmarks
-        [23, 4] (metres: x right, y down, z away from the camera, relative to the hips; the ray to the
-        person is their z axis; confidence last; all NaN when unknown, e.g. while following one of several
-        people)."""
-        world = _UNKNOWN
+    def track(self, index: int, rgb: np.ndarray, seconds: float) -> Tracked:
+        """The person in frame ``index`` (``rgb`` [H, W, 3] uint8, ``seconds`` into the clip, for messages)."""
         if self.anchor is None:
-            found, world = self._start(index, rgb, seconds)
+            found = self._start(index, rgb, seconds)
         elif self._box is not None:
             found = self._in_window(rgb)
         else:
-            found, world = self._video_landmarks(rgb)
-        if found is None or int((found[:, 2] >= VISIBLE).sum()) < _LOST:
-            return np.zeros((23, 3), np.float32), _UNKNOWN
-        return found, world
-
-
+            found = self._video_landmarks(rgb)
+        if found is None or int((found.keypoints[:, 2] >= VISIBLE).sum()) < _LOST:
+            return Tracked(np.zeros((23, 3), np.float32), _UNKNOWN, _NO_HANDS)
+        return found

@@ -60,7 +60,7 @@ _K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 _TORSO = [_K[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
 _HEAD = [_K[n] for n in ("nose", "left_eye", "right_eye", "left_shoulder", "right_shoulder")]
 BODY_JOINTS = [JOINT_INDEX[n] for n in JOINT_NAMES[1:22] if n != "jaw"]
-_FINGERS = list(range(25, NUM_JOINTS))
+FINGERS = list(range(25, NUM_JOINTS))
 #: Per-keypoint weights: mediapipe's hips sit higher and wider than anatomical hip keypoints, and
 #: face points are many for one rigid head.
 KEYPOINT_WEIGHT = torch.tensor([0.5 if n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
@@ -457,7 +457,7 @@ def _stages(options: FitOptions, targets: FitTargets, refit: bool, locked: set[i
     if options.silhouette and silhouette > 0:
         stages.append(_Stage("silhouette", silhouette, body, None, True, True, False))
     if targets.has_hands and hands > 0:
-        stages.append(_Stage("hands", hands, free([20, 21, *_FINGERS]), None, False, False, True))
+        stages.append(_Stage("hands", hands, free([20, 21, *FINGERS]), None, False, False, True))
     return stages
 
 

@@ -71,16 +71,26 @@ def keypoints_from_observation(observation: PersonObservation) -> np.ndarray:
     return coco_keypoints(observation.keypoints, observation.face)
 
 
+#: Vocabulary joints with a hand landmark: the person's left hand's (wrist, then thumb … pinky), then the right's.
+HAND_JOINTS = [JOINT_INDEX[f"{side}_{joint}"] for side in ("left", "right") for joint in _HAND.values()]
+
+
+def hand_points(left: np.ndarray | None, right: np.ndarray | None) -> np.ndarray:
+    """Targets [32, 3] (x, y pixels, confidence 1 or 0) of :data:`HAND_JOINTS` from the Holistic hands
+    ``left`` and ``right`` [21, 2] (the person's own sides; None: not found)."""
+    points = np.zeros((len(HAND_JOINTS), 3), dtype=np.float32)
+    for offset, hand in ((0, left), (len(_HAND), right)):
+        if hand is not None:
+            points[offset: offset + len(_HAND), :2] = hand[list(_HAND)]
+            points[offset: offset + len(_HAND), 2] = 1.0
+    return points
+
+
 def hand_targets(observation: PersonObservation) -> tuple[list[int], np.ndarray]:
     """Vocabulary joint indices and their photo-pixel targets [J, 2] from the Holistic hands."""
-    joints, points = [], []
-    for side, hand in (("left", observation.left_hand), ("right", observation.right_hand)):
-        if hand is None:
-            continue
-        for landmark, joint in _HAND.items():
-            joints.append(JOINT_INDEX[f"{side}_{joint}"])
-            points.append(hand[landmark])
-    return joints, np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    points = hand_points(observation.left_hand, observation.right_hand)
+    seen = points[:, 2] > 0
+    return [j for j, s in zip(HAND_JOINTS, seen, strict=True) if s], points[seen, :2].reshape(-1, 2)
 
 
 def make_targets(observation: PersonObservation, frame: PersonFrame, mask_size: int = 256) -> FitTargets:

@@ -377,3 +377,28 @@ def test_bench_motion_renders_captures_and_scores(tmp_path):
     assert row["clip"] == "wave" and row["frames"] == 61 and row["missing_frames"] == 0
     assert row["pa_mpjpe_mm"] < 120 and report["synthetic"]["summary"]["frames_per_second"] > 0
     assert (tmp_path / "videos" / "wave.mp4").exists()
+
+
+@pytest.mark.slow
+def test_motion_ctrl_c_stops_and_writes_nothing(tmp_path, wave_video):
+    import os
+    import select
+    import signal
+
+    out = tmp_path / "wave.npz"
+    process = subprocess.Popen([sys.executable, "-m", "cli", "motion", str(wave_video.path), "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = b""
+    try:
+        while b"Frame 5 of" not in seen:  # into the video, mid-capture
+            ready, _, _ = select.select([process.stderr], [], [], 120)
+            assert ready, "no progress within two minutes"
+            chunk = os.read(process.stderr.fileno(), 4096)
+            assert chunk, f"ended before the video was read: {seen.decode(errors='replace')}"
+            seen += chunk
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and b"interrupted" in seen + rest and b"Traceback" not in seen + rest
+    assert list(tmp_path.iterdir()) == []

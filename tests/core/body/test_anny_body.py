@@ -129,3 +129,27 @@ def test_keypoints_match_annys_own_regressor(anny_body):
     torch.testing.assert_close(weights.sum(1), torch.ones(23))
     names = dict(zip(KEYPOINT_NAMES, ours, strict=True))
     assert names["nose"][1] > names["left_shoulder"][1] > names["left_hip"][1] > names["left_knee"][1]
+
+
+def test_world_orient_fast_path_equals_annys_chain(anny_body):
+    """Our one-product kinematics equals anny's level-by-level chain, transforms and poses, any batch dims."""
+    from anny.utils.kinematics import forward_kinematic
+
+    from core.body.anny_body import world_orient_transforms
+    from core.rotations import axis_angle_to_rotmat
+
+    rest = anny_body.shape_state(torch.tensor([[0.3, 0.6, 0.5, 0.4, 0.5, 0.7]]))["bone_poses"][0]
+    generator = torch.Generator().manual_seed(3)
+    bones = rest.shape[0]
+    orientation = axis_angle_to_rotmat(torch.randn(2, 3, bones, 3, generator=generator))
+    root = torch.randn(2, 3, 3, generator=generator)
+    targets = torch.zeros(2, 3, bones, 4, 4)
+    targets[..., :3, :3] = orientation
+    targets[..., 0, :3, 3] = root
+    targets[..., 3, 3] = 1.0
+    model = anny_body._anny
+    chain = (model.kinematic_chain_levels, model.kinematic_chain_indices)
+    reference = forward_kinematic(chain, rest.expand(2, 3, -1, -1, -1), targets, "world-orient")
+    ours = world_orient_transforms(orientation, root, rest, anny_body._parent, anny_body._ancestors)
+    for a, b in zip(ours, reference, strict=True):
+        assert a.shape == b.shape and (a - b).abs().max() < 1e-5
