@@ -107,8 +107,9 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
     from core.bench.fit import bench_photos, bench_synthetic
     from core.fit.fit_body import FitOptions
 
-    options = FitOptions(learned_prior=args.learned_prior, depth_flips=args.depth_flips)
-    results: dict = {"learned_prior": args.learned_prior, "depth_flips": args.depth_flips}
+    flips = FitOptions().depth_flips if args.depth_flips is None else args.depth_flips
+    options = FitOptions(learned_prior=args.learned_prior, depth_flips=flips)
+    results: dict = {"learned_prior": args.learned_prior, "depth_flips": flips}
     if args.photos:
         print(f"Detecting and fitting {len(args.photos)} photo(s)…", file=sys.stderr)
         results["photos"] = bench_photos([Path(p) for p in args.photos], progress=counter("photos"),
@@ -261,8 +262,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
     fit_bench.add_argument("--learned-prior", type=float, default=0.0, help="weight of the learned pose prior "
                            "(default 0: off, as in the app; 1e-3 trades real photos' keypoints for 3D accuracy)")
-    fit_bench.add_argument("--depth-flips", action="store_true", help="search each limb's depth flips after the "
-                           "limbs stage (off by default, as in the app)")
+    fit_bench.add_argument("--depth-flips", action=argparse.BooleanOptionalAction,
+                           help="search each limb's depth flips after the limbs stage (default: as the app does)")
     fit_bench.add_argument("--sheet", help="also write a contact sheet of the photos' fits (overlay, side view) "
                            "to this image")
     fit_bench.add_argument("-o", "--output", default="bench-fit.json", help="JSON report path")

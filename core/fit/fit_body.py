@@ -93,10 +93,9 @@ class FitOptions:
     # weight of the learned pose prior's negative log-likelihood (core.fit.pose_prior); off by default: at 1e-3
     # it lowers the synthetic PA-MPJPE (45.3 → 41.1 mm) but fits real photos' keypoints a little worse
     learned_prior: float = 0.0
-    # after the limbs stage, search the limbs' depth flips (core.fit.depth_flips); off by default: synthetic
-    # PA-MPJPE 45.3 → 42.5 mm (37.7 with the learned prior), but the coat photo's bare-body IoU and a pin
-    # test of the suite fall just short
-    depth_flips: bool = False
+    # after the limbs stage (not in refits), search the limbs' depth flips (core.fit.depth_flips): an arm
+    # the photo shows alike in front of or behind the body is put where the learned prior finds it likelier
+    depth_flips: bool = True
     flip_prior: float = 1e-3  # weight of the learned prior's NLL in the depth-flip search (not in the stages)
     flip_iterations: int = 15  # Adam steps of the batched depth-flip candidates
     flip_margin: float = 0.0  # a flip is kept when it lowers the search's objective by this much
@@ -323,8 +322,8 @@ class _Problem:
         free = stage.joints
         deviation = (pose[free] - self.prior_mean[free]).square()
         terms["pose_prior"] = o.pose_prior * (PRIOR_WEIGHT[free, None] * deviation).sum()
-        if o.learned_prior > 0 and len(free) > 1:
-            from core.fit.pose_prior import shipped_pose_prior
+        if o.learned_prior > 0 and len(free) > 1 and not (self.pin_keypoints or self.pin_joints):
+            from core.fit.pose_prior import shipped_pose_prior  # the user's pins win over what is likely
 
             terms["learned_prior"] = o.learned_prior * shipped_pose_prior().nll(pose)
         terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
