@@ -87,7 +87,9 @@ def turned(pose: torch.Tensor, yaws: list[float]) -> torch.Tensor:
 
 def _anchor_fit(body: BodyModel, rgb: np.ndarray, observation, fov_deg: float) -> BodyFit:
     frame = frame_person(rgb, observation.mask, observation.box, fov_deg=fov_deg)
-    return fit_body(body, observation, frame, FitOptions(clothing=None))
+    # no clothing layer (a motion needs none) and no depth-flip search (0.6 s; mediapipe's 3D limb
+    # directions settle which side of the body a limb is on in every frame after this one)
+    return fit_body(body, observation, frame, FitOptions(clothing=None, depth_flips=False))
 
 
 def _eta(done: int, total: int, elapsed: float) -> str:
