@@ -29,7 +29,6 @@ import torch
 from core.body.model import BodyModel, canonical_body
 from core.body.motion_files import Motion
 from core.body.motions import builtin_motion
-from core.body.surface import mesh_area, sample_surface, surface_parts, surface_points
 from core.capture.fit_motion import FEET
 from core.fit.result import CAMERA_VIEWMAT
 from core.metrics import pa_mpjpe, similarity_transform
@@ -72,23 +71,15 @@ def render_video(body: BodyModel, motion: Motion, path: str | os.PathLike[str], 
     """Film a generated person playing ``motion`` into ``path`` (.mp4) with a fixed camera framing the
     whole motion; returns the video's truth."""
     from core.io.video import write_video
-    from core.render.rasterize import rasterize
-    from core.rotations import rotmat_to_quat
-    from core.train.garments import dress, random_outfit
+    from core.train.garments import random_outfit
     from core.train.photo_look import background
-    from core.train.synthetic import random_shape
+    from core.train.synthetic import LitSplats, dressed_surface, random_shape
 
     width, height = size
     shape = torch.tensor(random_shape(rng, body))[None]
     canonical, canonical_joints = canonical_body(body, shape[0].numpy())
-    _, triangles, barycentric = sample_surface(canonical, body.faces, splats, seed=int(rng.integers(2**31)),
-                                               stratified=True)
-    rest_points, rest_frames = surface_points(body, canonical, triangles, barycentric)
-    albedo, _ = dress(random_outfit(rng), rest_points.numpy(), rest_frames[..., 2].numpy(),
-                      surface_parts(body, triangles, barycentric).numpy(), canonical_joints.numpy())
-    albedo = torch.tensor(albedo, dtype=torch.float32)
-    spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / splats)
-    scales = torch.tensor([0.6 * spacing, 0.6 * spacing, 0.1 * spacing]).expand(splats, 3)
+    seed = int(rng.integers(2**31))
+    surface = dressed_surface(body, canonical, canonical_joints, random_outfit(rng), splats, seed, geometry=False)
     light = torch.tensor([0.4, 0.7, 0.6])
     light = light / light.norm()
     with torch.no_grad():
@@ -114,13 +105,10 @@ def render_video(body: BodyModel, motion: Motion, path: str | os.PathLike[str], 
 
     def frames():
         for i in range(len(motion)):
-            means, frame = surface_points(body, vertices[i] + offset, triangles, barycentric)
-            shading = 0.55 + 0.5 * (frame[..., 2] @ light).clamp_min(0)[:, None]
-            with torch.no_grad():
-                image, alpha, _ = rasterize(
-                    means, rotmat_to_quat(frame), scales, torch.full((splats,), 0.99), (albedo * shading).clamp(0, 1),
-                    torch.tensor(viewmat, dtype=torch.float32)[None], torch.tensor(K, dtype=torch.float32)[None],
-                    width, height, near_plane=0.05, backgrounds=torch.zeros(1, 3))
+            means, quats, normal = surface.posed(body, vertices[i] + offset)
+            shading = 0.55 + 0.5 * (normal @ light).clamp_min(0)[:, None]
+            lit = LitSplats(means, quats, surface.scales, (surface.albedo * shading).clamp(0, 1))
+            image, alpha = lit.render(torch.tensor(viewmat)[None], torch.tensor(K), width, height, torch.zeros(1, 3))
             rgb = image[0].numpy() + (1 - alpha[0].numpy()) * backdrop
             if progress is not None:
                 progress(i + 1, len(motion))

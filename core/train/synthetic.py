@@ -73,6 +73,44 @@ class SyntheticPerson:
     splats: LitSplats  # what was rendered, for other views
 
 
+@dataclass(frozen=True, eq=False)
+class DressedSurface:
+    """A dressed person's splats, fixed on the body's surface and posable with it."""
+
+    triangles: torch.Tensor  # [N] int64 mesh triangle of each splat
+    barycentric: torch.Tensor  # [N, 3] its place in the triangle
+    albedo: torch.Tensor  # [N, 3] garment and skin colours in [0, 1], unlit
+    lift: torch.Tensor  # [N] metres the garment stands off the skin along the normal (0: on the skin)
+    scales: torch.Tensor  # [N, 3] metres: in-plane σ, σ, thickness
+
+    def posed(self, body: BodyModel, vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Means [N, 3], quaternions [N, 4] (wxyz) and normals [N, 3] on the mesh ``vertices`` [V, 3]."""
+        means, frame = surface_points(body, vertices, self.triangles, self.barycentric)
+        normal = frame[..., 2]
+        return means + self.lift[:, None] * normal, rotmat_to_quat(frame), normal
+
+
+def dressed_surface(body: BodyModel, canonical: torch.Tensor, canonical_joints: torch.Tensor, outfit: Outfit,
+                    splats: int, seed: int, geometry: bool = True) -> DressedSurface:
+    """``splats`` splats sampled (stratified, ``seed``) on the body whose T-pose mesh is ``canonical``
+    [V, 3] (joints ``canonical_joints`` [55, 3]), coloured by ``outfit``; ``geometry=False`` keeps every
+    garment on the skin (colours only)."""
+    _, triangles, barycentric = sample_surface(canonical, body.faces, splats, seed=seed, stratified=True)
+    rest_points, rest_frames = surface_points(body, canonical, triangles, barycentric)
+    parts = surface_parts(body, triangles, barycentric)
+    albedo, lift = dress(outfit, rest_points.numpy(), rest_frames[..., 2].numpy(), parts.numpy(),
+                         canonical_joints.numpy())
+    lift = torch.tensor(lift) if geometry else torch.zeros(splats)
+    spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / splats)
+    # in-plane σ of 0.6 spacings: dense enough to close the surface, small enough that the
+    # rendered outline lies within about a millimetre of the mesh's; garments standing off the body
+    # spread their splats apart, and they widen by as much (no background through a coat or a skirt)
+    spread = lift_spread(rest_points, rest_points + lift[:, None] * rest_frames[..., 2]) if geometry \
+        else torch.ones(splats)
+    scales = torch.stack([0.6 * spacing * spread, 0.6 * spacing * spread, torch.full((splats,), 0.1 * spacing)], 1)
+    return DressedSurface(triangles, barycentric, torch.tensor(albedo), lift, scales)
+
+
 def random_shape(rng: np.random.Generator, body: BodyModel) -> np.ndarray:
     """Shape parameters [S] drawn uniformly from the middle 70 % of each slider's range."""
     lo = np.array([p.minimum for p in body.shape_parameters])
@@ -121,30 +159,14 @@ def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, sp
     K = framing_intrinsics(vertices.numpy(), size, margin=float(rng.uniform(0.05, 0.2)),
                            jitter=rng.uniform(-0.04, 0.04, 2))
 
-    _, triangles, barycentric = sample_surface(canonical, body.faces, splats, seed=int(rng.integers(2**31)),
-                                               stratified=True)
-    rest_points, rest_frames = surface_points(body, canonical, triangles, barycentric)
-    parts = surface_parts(body, triangles, barycentric)
-    albedo, lift = dress(outfit, rest_points.numpy(), rest_frames[..., 2].numpy(), parts.numpy(),
-                         canonical_joints.numpy())
-    means, frame = surface_points(body, vertices, triangles, barycentric)
-    normal = frame[..., 2]
-    if geometry:
-        means = means + torch.tensor(lift)[:, None] * normal
-    albedo = torch.tensor(albedo) * torch.tensor(rng.uniform(0.96, 1.04, (splats, 1)), dtype=torch.float32)
-    spacing = math.sqrt(float(mesh_area(canonical, body.faces)) / splats)
-    # in-plane σ of 0.6 spacings: dense enough to close the surface, small enough that the
-    # rendered outline lies within about a millimetre of the mesh's; garments standing off the body
-    # spread their splats apart, and they widen by as much (no background through a coat or a skirt)
-    spread = torch.ones(splats)
-    if geometry:
-        lifted = rest_points + torch.tensor(lift)[:, None] * rest_frames[..., 2]
-        spread = lift_spread(rest_points, lifted)
-    scales = torch.stack([0.6 * spacing * spread, 0.6 * spacing * spread, torch.full((splats,), 0.1 * spacing)], 1)
-    quats = rotmat_to_quat(frame)
+    surface = dressed_surface(body, canonical, canonical_joints, outfit, splats, int(rng.integers(2**31)), geometry)
+    means, quats, normal = surface.posed(body, vertices)
+    albedo = surface.albedo * torch.tensor(rng.uniform(0.96, 1.04, (splats, 1)), dtype=torch.float32)
+    scales = surface.scales
     light = random_lighting(rng)
     occlusion = ambient_occlusion(vertices.numpy(), body.faces.numpy())
-    ao = torch.tensor((occlusion[body.faces[triangles].numpy()] * barycentric.numpy()).sum(1), dtype=torch.float32)
+    ao = torch.tensor((occlusion[body.faces[surface.triangles].numpy()] * surface.barycentric.numpy()).sum(1),
+                      dtype=torch.float32)
     sun = shadowed(means, quats, scales, torch.tensor(light.direction, dtype=torch.float32)) if light.shadows \
         else torch.ones(splats)
     direct = (normal @ torch.tensor(light.direction, dtype=torch.float32)).clamp_min(0) * sun
