@@ -160,9 +160,9 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
                 pose, root = torch.tensor(anchor.pose), torch.tensor(anchor.root)
                 with torch.no_grad():
                     anchor_joints, anchor_keypoints = problem.pose(pose[None], root[None])
-                    seen = problem.in_ray_frame(torch.cat([anchor_joints[:, :1], anchor_keypoints], 1))[0, 1:]
+                    fitted = problem.in_ray_frame(torch.cat([anchor_joints[:, :1], anchor_keypoints], 1))[0, 1:]
                 # the next frames turn from the anchor fit's own facing
-                fitted_yaw = facing_yaw(torch.cat([seen, torch.ones(len(seen), 1)], 1).numpy())
+                fitted_yaw = facing_yaw(torch.cat([fitted, torch.ones(len(fitted), 1)], 1).numpy())
                 anchor_joints = anchor_joints[0]
                 for _ in range(i + 1):  # frames before anyone was seen hold the first pose
                     poses.append(pose)
@@ -178,7 +178,7 @@ def capture_motion(path: str | os.PathLike[str], body: BodyModel, options: Captu
     if problem is None:
         raise NoPersonError(f"Nobody was found in the {len(keypoints)} frames read from {clip.path.name}. "
                             "Use a video that shows one person, ideally the whole body, at least half "
-                              "as tall as the frame (trim it to the person if they are small in it).")
+                            "as tall as the frame (trim it to the person if they are small in it).")
     seen = np.array([(k[:, 2] >= VISIBLE).sum() >= _SEEN for k in keypoints])
     if seen.mean() < 0.5:
         raise NoPersonError(f"The person is seen in only {int(seen.sum())} of the {len(seen)} frames; "

@@ -15,8 +15,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +22,7 @@ import torch
 
 from core.body.model import BodyModel
 from core.body.motion_files import Motion, change_frame
-from core.io.atomic import write_bytes_atomic
+from core.io.atomic import atomic_folder, write_bytes_atomic
 
 _Y_UP_TO_Z_UP = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 _Y_UP_TO_OPENCV = torch.tensor([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
@@ -48,29 +46,15 @@ def save_smplx_json_folder(folder: str | os.PathLike[str], motion: Motion) -> Pa
     """Write ``motion`` as a folder of per-frame SMPL-X ``.json`` files (see the module docstring); an
     existing folder of that name is replaced only once the new one is complete."""
     target = Path(folder)
-    if target.exists() and not target.is_dir():
-        raise ValueError(f"{target} exists and is not a folder")
     poses, trans = change_frame(motion.poses.float(), motion.trans.float(), _Y_UP_TO_OPENCV)
     poses, trans = poses.numpy().astype(np.float64), trans.numpy().astype(np.float64)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_folder(target) as staging:
         for i in range(len(motion)):
             frame = {"root_pose": poses[i, 0].tolist(), "body_pose": poses[i, 1:22].tolist(),
                      "jaw_pose": poses[i, 22].tolist(), "leye_pose": poses[i, 23].tolist(),
                      "reye_pose": poses[i, 24].tolist(), "lhand_pose": poses[i, 25:40].tolist(),
                      "rhand_pose": poses[i, 40:55].tolist(), "trans": trans[i].tolist(), "fps": motion.fps}
             (staging / f"{i:05d}.json").write_text(json.dumps(frame), encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 

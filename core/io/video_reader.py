@@ -114,8 +114,7 @@ def read_frames(clip: VideoClip) -> Iterator[np.ndarray]:
         meta = next(reader)
         width, height = (int(v) for v in meta["size"])
         if (width, height) != (clip.width, clip.height):  # ffmpeg's autorotation turned a portrait video
-            clip = VideoClip(clip.path, width, height, clip.fps, clip.start, clip.end, clip.source_size,
-                             clip.source_fps, clip.notes)
+            clip = replace(clip, width=width, height=height)
         for raw in reader:
             yield np.frombuffer(raw, np.uint8).reshape(clip.height, clip.width, 3)
     except (OSError, RuntimeError) as exc:

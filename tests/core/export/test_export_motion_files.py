@@ -52,7 +52,7 @@ def test_json_folder_round_trip_and_atomic_replacement(tmp_path, walk):
     assert len(list(folder.glob("*.json"))) == len(shorter)
     assert [p.name for p in tmp_path.iterdir()] == ["walk"]  # no staging folders left behind
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ValueError, match="not a folder"):
+    with pytest.raises(NotADirectoryError, match="not a folder"):
         save_smplx_json_folder(tmp_path / "file", walk)
 
 
