@@ -123,15 +123,17 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
                       f"≥ {summary['min_clothed_iou_full_body']:.3f} (with the clothing layer)")
         if args.sheet:
             print(f"Wrote {args.sheet} (per photo: the fit over the photo, the body from its left side)")
-    if args.synthetic:
-        print(f"Rendering, detecting and fitting {args.synthetic} synthetic people…", file=sys.stderr)
-        results["synthetic"] = bench_synthetic(args.synthetic, seed=args.seed, options=options,
+    if args.synthetic or args.hard:
+        print(f"Rendering, detecting and fitting {args.synthetic} synthetic people and {args.hard} in hard poses…",
+              file=sys.stderr)
+        results["synthetic"] = bench_synthetic(args.synthetic, seed=args.seed, options=options, hard=args.hard,
                                                progress=counter("people"))
-        summary = results["synthetic"]["summary"]
-        if summary["fitted"]:
-            print(f"synthetic: {summary['fitted']}/{summary['scenes']} fitted, PA-MPJPE "
-                  f"{summary['mean_pa_mpjpe_mm']:.1f} mm, 2D error {100 * summary['mean_keypoint_error']:.2f} % of "
-                  f"height, silhouette IoU {summary['mean_silhouette_iou']:.3f} (means)")
+        for label, key in (("synthetic", "summary"), ("hard poses", "hard_summary")):
+            summary = results["synthetic"][key]
+            if summary["fitted"]:
+                print(f"{label}: {summary['fitted']}/{summary['scenes']} fitted, PA-MPJPE "
+                      f"{summary['mean_pa_mpjpe_mm']:.1f} mm, 2D error {100 * summary['mean_keypoint_error']:.2f} % "
+                      f"of height, silhouette IoU {summary['mean_silhouette_iou']:.3f} (means)")
     return report(args.output, "fit", results)
 
 
@@ -259,6 +261,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit_bench.add_argument("--photos", nargs="*", default=[], help="photos to time (detection and fit)")
     fit_bench.add_argument("--synthetic", type=int, default=50, help="synthetic people to fit against the truth "
                            "(0: none; default 50)")
+    fit_bench.add_argument("--hard", type=int, default=10, help="synthetic people in hard poses (crouch, jump, "
+                           "crossed legs, arms over the head, in turn) fitted against the truth (0: none; default 10)")
     fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
     fit_bench.add_argument("--learned-prior", type=float, default=0.0, help="weight of the learned pose prior "
                            "(default 0: off, as in the app; 1e-3 trades real photos' keypoints for 3D accuracy)")

@@ -149,23 +149,27 @@ def evaluate_synthetic(body, person, fit) -> dict:
     }
 
 
-def bench_synthetic(count: int, seed: int = 0, size: int = 512, options=None,
+def bench_synthetic(count: int, seed: int = 0, size: int = 512, options=None, hard: int = 10,
                     progress: Callable[[int, int], None] | None = None) -> dict:
-    """Render ``count`` random people, detect and fit each (``options``: :class:`core.fit.fit_body.FitOptions`),
-    and measure the fits against the truth."""
+    """Render ``count`` random people and ``hard`` people in hard poses (:data:`core.train.synthetic.HARD_POSES`
+    in turn), detect and fit each (``options``: :class:`core.fit.fit_body.FitOptions`), and measure the fits
+    against the truth; ``summary`` covers the random people, ``hard_summary`` the others."""
     from core.body.anny_body import AnnyBody
     from core.detect.person import DetectionError, PersonDetector
     from core.fit.fit_body import FitError, fit_body
     from core.io.images import Photo
-    from core.train.synthetic import render_person
+    from core.train.synthetic import HARD_POSES, hard_pose, render_person
 
     body = AnnyBody()
+    scenes = [(None, np.random.default_rng([seed, i])) for i in range(count)]
+    scenes += [(HARD_POSES[i % len(HARD_POSES)], np.random.default_rng([seed, 1, i])) for i in range(hard)]
     rows = []
     with PersonDetector() as detector:
-        for i in range(count):
-            person = render_person(body, np.random.default_rng([seed, i]), size=size, geometry=False)
+        for i, (kind, rng) in enumerate(scenes):
+            pose = None if kind is None else hard_pose(rng, kind)
+            person = render_person(body, rng, size=size, pose=pose, geometry=False)
             photo = Photo(rgb=person.rgb, alpha=None, original_rgb=person.rgb, original_alpha=None, scale=1.0)
-            row: dict = {"scene": i}
+            row: dict = {"scene": i} if kind is None else {"scene": i - count, "hard_pose": kind}
             try:
                 start = time.perf_counter()
                 observation = detector.observe(photo)
@@ -177,12 +181,18 @@ def bench_synthetic(count: int, seed: int = 0, size: int = 512, options=None,
                 row["error"] = f"{type(exc).__name__}: {exc}"
             rows.append(row)
             if progress is not None:
-                progress(i + 1, count)
+                progress(i + 1, len(scenes))
+    return {"scenes": rows[:count], "summary": _accuracy_summary(rows[:count]),
+            "hard_scenes": rows[count:], "hard_summary": _accuracy_summary(rows[count:])}
+
+
+def _accuracy_summary(rows: list[dict]) -> dict:
+    """Counts, and the mean and median of every accuracy and time figure over the fitted ``rows``."""
     done = [r for r in rows if "error" not in r]
-    summary: dict = {"scenes": count, "fitted": len(done), "failed": count - len(done)}
+    summary: dict = {"scenes": len(rows), "fitted": len(done), "failed": len(rows) - len(done)}
     for key in ("pa_mpjpe_mm", "keypoint_error", "silhouette_iou", "body_iou", "detection_s", "fit_s"):
         values = [r[key] for r in done]
         if values:
             summary[f"mean_{key}"] = float(np.mean(values))
             summary[f"median_{key}"] = float(np.median(values))
-    return {"scenes": rows, "summary": summary}
+    return summary

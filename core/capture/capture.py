@@ -21,10 +21,11 @@ import torch
 from core.body.model import BodyModel
 from core.body.motion_files import Motion
 from core.camera import frame_person
-from core.capture.fit_motion import FEET, MotionFitOptions, MotionProblem, facing_yaw, foot_contacts
+from core.capture.fit_motion import FEET, MotionFitOptions, MotionProblem, foot_contacts
 from core.capture.track import PersonTracker
 from core.detect.person import VISIBLE, NoPersonError
 from core.fit.fit_body import FitOptions, fit_body
+from core.fit.landmarks3d import facing_yaw
 from core.fit.result import BodyFit
 from core.io.video_reader import VideoClip, open_video, read_frames
 from core.progress import CancelToken, Progress, report

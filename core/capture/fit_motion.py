@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from core.body.joints import JOINT_INDEX, KEYPOINT_NAMES, NUM_JOINTS, limit_violation
@@ -36,29 +35,13 @@ from core.body.motions import relaxed_pose
 from core.camera import project
 from core.capture.keypoint_skin import KeypointSkin
 from core.fit.fit_body import BODY_JOINTS, FINGERS, KEYPOINT_WEIGHT, PRIOR_WEIGHT
+from core.fit.landmarks3d import facing_error, in_ray_frame, limb_direction_error
 from core.fit.targets import HAND_JOINTS
 
 #: The joints a foot contact holds still: ankles and feet (toe bases), left then right.
 FEET = [JOINT_INDEX[n] for n in ("left_ankle", "left_foot", "right_ankle", "right_foot")]
 _K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 _FOOT_KEYPOINTS = [_K[n] for n in ("left_ankle", "left_big_toe", "right_ankle", "right_big_toe")]  # as FEET
-_LEFT = [_K["left_hip"], _K["left_shoulder"]]
-_RIGHT = [_K["right_hip"], _K["right_shoulder"]]
-#: Limb segments (COCO-23 keypoints, from → to) whose 3D direction the detector's landmarks suggest.
-_SEGMENTS = tuple(torch.tensor(side) for side in zip(*[
-    (_K[f"{s}_{a}"], _K[f"{s}_{b}"]) for s in ("left", "right")
-    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))], strict=True))
-
-
-def facing_yaw(world: np.ndarray) -> float:
-    """Yaw (radians about the up axis: 0 facing the camera, positive turning to the person's left; NaN:
-    unknown) of 3D landmarks ``world`` [23, 4] (:meth:`core.capture.track.PersonTracker.track`): the
-    direction from the right to the left hip plus right to left shoulder, seen from above. (The person's
-    left is (cos θ, 0, sin θ) in camera axes, z away from the camera.)"""
-    left = world[_LEFT, :3].sum(0) - world[_RIGHT, :3].sum(0)
-    return float(np.arctan2(left[2], left[0]))
-
-
 @dataclass(frozen=True)
 class MotionFitOptions:
     """Weights and iteration counts of the two passes (per frame; distances in metres, time in frames)."""
@@ -136,11 +119,7 @@ class MotionProblem:
     def in_ray_frame(self, points: torch.Tensor) -> torch.Tensor:
         """World points [B, n, 3] in the frame of mediapipe's 3D landmarks: camera axes (x right, y down,
         z away) turned about y so that the ray to the pelvis (the points' first row) is the z axis."""
-        camera = points @ self.viewmat[:3, :3].T + self.viewmat[:3, 3]
-        ray = torch.nn.functional.normalize(camera[:, 0, [2, 0]].detach(), dim=-1)  # (cos α, sin α)
-        c, s = ray[:, None, 0], ray[:, None, 1]
-        x, y, z = camera.unbind(-1)
-        return torch.stack([c * x - s * z, y, s * x + c * z], -1)
+        return in_ray_frame(points @ self.viewmat[:3, :3].T + self.viewmat[:3, 3])
 
     def objective(self, poses: torch.Tensor, roots: torch.Tensor, targets: torch.Tensor, world: torch.Tensor,
                   context: torch.Tensor | None = None, contact: torch.Tensor | None = None,
@@ -175,16 +154,8 @@ class MotionProblem:
         if known.any():
             seen = self.in_ray_frame(torch.cat([joints[known, :1], keypoints[known]], 1))[:, 1:]
             landmarks = world[known]
-            confidence = landmarks[..., 3]
-            left = lambda p: p[:, _LEFT].sum(1) - p[:, _RIGHT].sum(1)  # noqa: E731
-            fitted = torch.nn.functional.normalize(left(seen)[:, [0, 2]], dim=-1)
-            detected = torch.nn.functional.normalize(left(landmarks[..., :3])[:, [0, 2]], dim=-1)
-            total = total + o.facing_weight * (1 - (fitted * detected).sum(-1)).sum()
-            a, b = _SEGMENTS
-            fitted = torch.nn.functional.normalize(seen[:, b] - seen[:, a], dim=-1)
-            detected = torch.nn.functional.normalize(landmarks[:, b, :3] - landmarks[:, a, :3], dim=-1)
-            trust = torch.minimum(confidence[:, a], confidence[:, b])
-            total = total + o.limb_weight * (trust * (fitted - detected).square().sum(-1)).sum()
+            total = total + o.facing_weight * facing_error(seen, landmarks).sum()
+            total = total + o.limb_weight * limb_direction_error(seen, landmarks).sum()
         body = joints[:, :22]
         track = body if context is None else torch.cat([context[:, :22], body])
         if len(track) >= 3:

@@ -12,7 +12,7 @@ them in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,7 +85,7 @@ class PersonTracker:
             self._video = None
 
     def _start(self, index: int, rgb: np.ndarray, seconds: float) -> Tracked | None:
-        people = [observation_of(kp, mask) for kp, mask in self._detector.find_people(rgb)]
+        people = [observation_of(found) for found in self._detector.find_people(rgb)]
         if not people:
             return None
         people.sort(key=lambda p: box_area(p.box), reverse=True)
@@ -153,12 +153,12 @@ class PersonTracker:
         found = self._detector.find_people(window)[:1]
         if not found:
             return None
-        raw, mask = found[0]
-        raw = raw + np.array([left, top, 0], np.float32)
+        mask = found[0].mask
         height, width = rgb.shape[:2]
         full = np.zeros((height, width), np.float32)
         full[top: top + mask.shape[0], left: left + mask.shape[1]] = mask
-        observation = observation_of(raw, full)
+        shifted = found[0].keypoints + np.array([left, top, 0], np.float32)
+        observation = observation_of(replace(found[0], keypoints=shifted, mask=full))
         self._box = observation.box
         return Tracked(keypoints_from_observation(observation), _UNKNOWN, self._window_hands(rgb, observation.box))
 

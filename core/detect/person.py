@@ -54,6 +54,9 @@ class PersonObservation:
     face: np.ndarray | None = None  # [468, 2] pixels (mediapipe Holistic face mesh), when asked and found
     left_hand: np.ndarray | None = None  # [21, 2] pixels, mediapipe's "left hand", when asked and found
     right_hand: np.ndarray | None = None  # [21, 2] pixels
+    # [33, 4] mediapipe's 3D guess of the same landmarks (metres, origin between the hips; x right, y down, z away
+    # from the camera along the ray to the person; visibility); None where not known
+    world: np.ndarray | None = None
 
 
 def _box(mask: np.ndarray, keypoints: np.ndarray) -> tuple[int, int, int, int]:
@@ -70,11 +73,20 @@ def _box(mask: np.ndarray, keypoints: np.ndarray) -> tuple[int, int, int, int]:
             int(min(height, ys.max() + 1)))
 
 
-def observation_of(keypoints: np.ndarray, mask: np.ndarray) -> PersonObservation:
-    """The :class:`PersonObservation` of one person found by mediapipe (keypoints [33, 3], mask [H, W])."""
-    half = bool((keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
-    return PersonObservation(mask=mask, keypoints=keypoints, box=_box(mask, keypoints), half_body=half,
-                             mask_source="mediapipe")
+@dataclass(frozen=True)
+class Found:
+    """One person as mediapipe Pose finds them (pixels of the image searched)."""
+
+    keypoints: np.ndarray  # [33, 3] x, y pixels, visibility
+    mask: np.ndarray  # [H, W] float32 in [0, 1]
+    world: np.ndarray  # [33, 4] 3D landmarks (see PersonObservation.world)
+
+
+def observation_of(found: Found) -> PersonObservation:
+    """The :class:`PersonObservation` of one person found by mediapipe."""
+    half = bool((found.keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
+    return PersonObservation(mask=found.mask, keypoints=found.keypoints, box=_box(found.mask, found.keypoints),
+                             half_body=half, mask_source="mediapipe", world=found.world)
 
 
 def box_area(box: tuple[int, int, int, int]) -> int:
@@ -136,39 +148,41 @@ class PersonDetector:
             self._holistic = self._mp.solutions.holistic.Holistic(static_image_mode=True, model_complexity=1)
         return self._pose if kind == "pose" else self._holistic
 
-    def _run_pose(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """(keypoints [33, 3], mask [H, W]) of the most prominent person, or None."""
+    def _run_pose(self, rgb: np.ndarray) -> Found | None:
+        """The most prominent person, or None."""
         result = self._graph("pose").process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None or result.segmentation_mask is None:
             return None
         height, width = rgb.shape[:2]
         keypoints = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
                              dtype=np.float32)
-        return keypoints, np.asarray(result.segmentation_mask, dtype=np.float32)
+        world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
+                         dtype=np.float32)
+        return Found(keypoints, np.asarray(result.segmentation_mask, dtype=np.float32), world)
 
-    def find_people(self, rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Every person found in ``rgb`` [H, W, 3] uint8 as (keypoints [33, 3], mask [H, W]), in order of
-        detection (the most prominent first). The first person is detected at full resolution; the
-        search for more runs on a copy at most :data:`SEARCH_SIDE` pixels across (mediapipe works at
-        256² inside, and blanking a large photo costs more than the detection)."""
+    def find_people(self, rgb: np.ndarray) -> list[Found]:
+        """Every person found in ``rgb`` [H, W, 3] uint8, in order of detection (the most prominent first).
+        The first person is detected at full resolution; the search for more runs on a copy at most
+        :data:`SEARCH_SIDE` pixels across (mediapipe works at 256² inside, and blanking a large photo
+        costs more than the detection)."""
         import cv2
 
         height, width = rgb.shape[:2]
         scale = min(1.0, SEARCH_SIDE / max(height, width))
         small = (cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
                             interpolation=cv2.INTER_AREA) if scale < 1 else rgb.copy())
-        people: list[tuple[np.ndarray, np.ndarray]] = []
+        people: list[Found] = []
         for _ in range(MAX_PEOPLE):
             found = self._run_pose(rgb if not people else small)
             if found is None:
                 break
-            keypoints, mask = found
+            keypoints, mask = found.keypoints, found.mask
             if people and scale < 1:  # back to full resolution
                 keypoints = keypoints * np.array([1 / scale, 1 / scale, 1], np.float32)
                 mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
             if (mask > 0.5).mean() < _MIN_MASK_FRACTION:
                 break
-            people.append((keypoints, mask))
+            people.append(Found(keypoints, mask, found.world))
             search_mask = cv2.resize(mask, small.shape[1::-1], interpolation=cv2.INTER_AREA) if scale < 1 else mask
             kernel = max(3, round(15 * scale))
             blank = cv2.dilate((search_mask > 0.5).astype(np.uint8), np.ones((kernel, kernel), np.uint8))
@@ -206,11 +220,11 @@ class PersonDetector:
             raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
                                 "ideally the whole body, facing the camera.")
         if len(people) > 1 and not allow_several:
-            boxes = sorted((_box(mask, kp) for kp, mask in people), key=box_area, reverse=True)
+            boxes = sorted((_box(p.mask, p.keypoints) for p in people), key=box_area, reverse=True)
             raise SeveralPeopleError(f"{len(people)} people were found in this photo. Crop it to the one person "
                                      "to reconstruct (drag a box around them).", boxes)
-        keypoints, mask = people[0]
-        source = "mediapipe"
+        observation = observation_of(people[0])
+        mask, source = observation.mask, "mediapipe"
         if photo.alpha is not None and (photo.alpha < 128).mean() > _CUTOUT_FRACTION:  # a real cut-out
             mask, source = photo.alpha.astype(np.float32) / 255.0, "alpha"
         elif grabcut:
@@ -218,8 +232,8 @@ class PersonDetector:
         face = left = right = None
         if with_hands_and_face:
             face, left, right = self.hands_and_face(photo.rgb)
-        return replace(observation_of(keypoints, mask), mask_source=source, face=face, left_hand=left,
-                       right_hand=right)
+        return replace(observation, mask=mask, box=_box(mask, observation.keypoints), mask_source=source, face=face,
+                       left_hand=left, right_hand=right)
 
 
 def observe_person(photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,

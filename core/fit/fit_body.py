@@ -110,6 +110,12 @@ class FitOptions:
     leaning_weight: float = 0.3  # the same for the torso of a person not standing (sitting, bending, half body)
     sideways_weight: float = 1.0  # a standing person's torso upright seen from the front: per squared sideways share
     pitch_prior: float = 0.2  # per radian² of camera pitch
+    # the detector's 3D landmarks (core.fit.landmarks3d), where it gave them: the limbs' directions (per segment, times
+    # the squared difference of unit directions, across the picture times limb_plane_weight; not in the torso stage)
+    # and the body's facing (1 − cos). Measured: hard synthetic poses 95 → 57 mm PA-MPJPE, random ones 43.8 → 41.3
+    limb_weight: float = 0.3
+    limb_plane_weight: float = 0.25
+    facing_weight: float = 0.3
     optimise_pitch: bool = True  # the camera may look up or down
     clothing: ClothingOptions | None = ClothingOptions()  # the clothing layer (None: none; needs the silhouette)
 
@@ -249,9 +255,30 @@ class _Problem:
             upright = upright + o.sideways_weight * torso[0].square() / torso.square().sum().clamp_min(1e-8)
         return upright + o.pitch_prior * pitch.square()
 
+    def landmark_terms(self, joints: torch.Tensor, keypoints: torch.Tensor, pitch: torch.Tensor, limbs: bool = True
+                       ) -> torch.Tensor:
+        """The 3D-landmark terms [...] (:mod:`core.fit.landmarks3d`; 0 without landmarks) of posed ``joints``
+        [..., 55, 3] and ``keypoints`` [..., 23, 3] (world) seen by the camera tilted down by ``pitch``;
+        ``limbs=False``: the facing term alone."""
+        from core.fit.landmarks3d import facing_error, in_ray_frame, limb_direction_error
+
+        landmarks = self.targets.landmarks
+        if landmarks is None:
+            return joints.new_zeros(joints.shape[:-2])
+        points = torch.cat([joints[..., :1, :], keypoints], -2)
+        cos, sin = torch.cos(pitch), torch.sin(pitch)
+        x, y, z = points.unbind(-1)
+        camera = torch.stack([x, -(cos * y - sin * z), -(sin * y + cos * z)], -1)  # x right, y down, z away
+        seen = in_ray_frame(camera)[..., 1:, :]
+        o = self.options
+        total = o.facing_weight * facing_error(seen, landmarks)
+        if limbs:
+            total = total + o.limb_weight * limb_direction_error(seen, landmarks, o.limb_plane_weight)
+        return total
+
     def batch_objective(self, poses: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
         """The objective [B] of poses [B, 55, 3] with the rest of ``params`` fixed, as the depth-flip
-        search sees it: keypoints, joint limits, the relaxed-pose and the learned pose priors."""
+        search sees it: keypoints, joint limits, the relaxed-pose and the learned pose priors, the 3D landmarks."""
         from core.fit.pose_prior import shipped_pose_prior
 
         o, t = self.options, self.targets
@@ -261,12 +288,14 @@ class _Problem:
             log_focal, pitch = params["log_focal"], self.pitch(params)
         out = self.body.posed(self.linear.state(shape), poses, root, vertex_ids=self.keypoint_ids)
         rows, weights = self.keypoint_rows_small
-        uv = self.project((out.vertices[:, rows] * weights[..., None]).sum(2), log_focal, pitch)
+        keypoints = (out.vertices[:, rows] * weights[..., None]).sum(2)
+        uv = self.project(keypoints, log_focal, pitch)
         r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
         fit = (self.weights * r2 / (r2 + o.sigma ** 2)).sum(-1) / self.weights.sum().clamp_min(1e-6)
         limits = o.limit_weight * limit_violation(poses)[:, 1:].square().sum((-1, -2))
         relaxed = o.pose_prior * (PRIOR_WEIGHT[:, None] * (poses - self.prior_mean).square()).sum((-1, -2))
-        return fit + limits + relaxed + o.flip_prior * shipped_pose_prior().nll(poses)
+        seen = self.landmark_terms(out.joints, keypoints, pitch)
+        return fit + limits + relaxed + seen + o.flip_prior * shipped_pose_prior().nll(poses)
 
     def choose_depth_flips(self, params: dict[str, torch.Tensor]) -> None:
         """Search the limbs' depth flips (:mod:`core.fit.depth_flips`): the pose and every single-limb flip
@@ -329,6 +358,9 @@ class _Problem:
         terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
         terms["shape_prior"] = o.shape_prior * params["shape"].square().sum()
         terms["gravity"] = self.gravity(out.joints[0], self.pitch(params))
+        if t.landmarks is not None and not stage.hands:
+            terms["landmarks"] = self.landmark_terms(out.joints[0], keypoints, self.pitch(params),
+                                                     limbs=stage.name != "torso")
         pins = [uv[row] - target for row, target in self.pin_keypoints]
         pins += [self.project(out.joints[0, joint], params["log_focal"], self.pitch(params)) - target
                  for joint, target in self.pin_joints]

@@ -42,6 +42,8 @@ class FitTargets:
     silhouette: SilhouetteTarget  # the person mask at the silhouette resolution (M² pixels)
     K: torch.Tensor  # [3, 3] crop intrinsics (float64 for exact photo mapping)
     size: int  # crop side, pixels
+    # [23, 4] the detector's 3D landmarks (core.fit.landmarks3d: x, y, z metres, confidence 0 where not seen), or None
+    landmarks: torch.Tensor | None = None
 
     @property
     def has_hands(self) -> bool:
@@ -109,4 +111,6 @@ def make_targets(observation: PersonObservation, frame: PersonFrame, mask_size: 
         silhouette=SilhouetteTarget(np.clip(mask, 0, 1)),
         K=torch.tensor(frame.K, dtype=torch.float64),
         size=frame.image.shape[0],
+        landmarks=None if observation.world is None else torch.tensor(
+            coco_keypoints(observation.world[:, [0, 1, 3]], depth=observation.world[:, 2])),
     )

@@ -65,7 +65,7 @@ def save_session(folder: str | os.PathLike[str], session: Session) -> Path:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, rgb=session.photo.rgb, mask=o.mask.astype(np.float32), keypoints=o.keypoints,
                             box=np.asarray(o.box, np.int64), half_body=np.asarray(o.half_body),
-                            mask_source=np.asarray(o.mask_source))
+                            mask_source=np.asarray(o.mask_source), **({} if o.world is None else {"world": o.world}))
         write_bytes_atomic(folder / "photo.npz", buffer.getvalue())
     else:
         (folder / "photo.npz").unlink(missing_ok=True)
@@ -139,7 +139,13 @@ def load_session(folder: str | os.PathLike[str]) -> Session:
                 photo = Photo(rgb, None, rgb, None, 1.0, Path(source) if source else None)
                 observation = PersonObservation(mask.astype(np.float32), data["keypoints"].astype(np.float64),
                                                 tuple(int(v) for v in data["box"]), bool(data["half_body"]),
-                                                str(data["mask_source"]))
+                                                str(data["mask_source"]),
+                                                world=_optional(data, "world"))
     return Session(bundle.avatar, bundle.fit, photo, observation, pose, pins, locked,
                    Path(state["bundle"]) if state.get("bundle") else None, int(state.get("pid") or 0),
                    str(state.get("saved") or ""))
+
+
+def _optional(data: np.lib.npyio.NpzFile, key: str) -> np.ndarray | None:
+    """``data[key]`` as float32, or None when the file has no such array (sessions saved before it)."""
+    return data[key].astype(np.float32) if key in data.files else None

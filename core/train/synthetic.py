@@ -133,6 +133,68 @@ def random_pose(rng: np.random.Generator, max_yaw_deg: float = 35.0) -> np.ndarr
     return pose.numpy()
 
 
+#: The kinds of :func:`hard_pose`, in the order ``bench fit`` cycles through them.
+HARD_POSES: tuple[str, ...] = ("crouch", "jump", "crossed_legs", "arms_up")
+
+
+def hard_pose(rng: np.random.Generator, kind: str, max_yaw_deg: float = 35.0) -> np.ndarray:
+    """A pose [55, 3] of one of the :data:`HARD_POSES` a single photo shows ambiguously: a deep
+    ``crouch`` (hips and knees bent far, arms reaching forward), a tuck ``jump`` (knees drawn up, arms
+    thrown up and out), standing with ``crossed_legs`` (one leg crossed in front of the other at the
+    knees, arms folded forward), ``arms_up`` (both arms over the head, elbows bent, a step forward).
+    Each drawn around its template (σ 0.08 rad on every limb joint, larger on the defining ones),
+    clamped to the joint limits, turned up to ``max_yaw_deg`` about Y. Signs: hip x < 0 swings the
+    leg forward, knee x > 0 bends it; left shoulder z > 0 raises the left arm (T-pose 0); spine x > 0
+    bends forward."""
+    if kind not in HARD_POSES:
+        raise KeyError(f"unknown hard pose '{kind}'; choose from {', '.join(HARD_POSES)}")
+    pose = torch.zeros(55, 3)
+    u = lambda lo, hi: float(rng.uniform(lo, hi))  # noqa: E731
+    j = JOINT_INDEX
+    if kind == "crouch":
+        for side in ("left", "right"):
+            pose[j[f"{side}_hip"]] = torch.tensor([-u(1.5, 2.0), 0.0, 0.0])
+            pose[j[f"{side}_knee"], 0] = u(1.9, 2.4)
+            pose[j[f"{side}_ankle"], 0] = -u(0.3, 0.6)
+        pose[j["left_hip"], 2], pose[j["right_hip"], 2] = u(0.1, 0.4), -u(0.1, 0.4)  # knees apart
+        pose[j["spine1"], 0] = u(0.3, 0.8)
+        pose[j["left_shoulder"]] = torch.tensor([-u(0.6, 1.2), 0.0, -u(0.3, 0.9)])
+        pose[j["right_shoulder"]] = torch.tensor([-u(0.6, 1.2), 0.0, u(0.3, 0.9)])
+        pose[j["left_elbow"], 1], pose[j["right_elbow"], 1] = -u(0.2, 1.2), u(0.2, 1.2)
+    elif kind == "jump":
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            pose[j[f"{side}_hip"]] = torch.tensor([-u(0.6, 1.4), 0.0, sign * u(0.0, 0.4)])
+            pose[j[f"{side}_knee"], 0] = u(1.0, 2.0)
+            pose[j[f"{side}_ankle"], 0] = u(0.1, 0.5)  # toes pointed
+            pose[j[f"{side}_shoulder"]] = torch.tensor([-u(0.0, 0.8), 0.0, sign * u(0.3, 1.4)])
+            pose[j[f"{side}_elbow"], 1] = -sign * u(0.0, 0.8)
+        pose[j["spine1"], 0] = u(-0.2, 0.4)
+    elif kind == "crossed_legs":
+        front, back = ("left", "right") if rng.uniform() < 0.5 else ("right", "left")
+        across = 1.0 if front == "left" else -1.0  # the front leg swings towards the other side
+        pose[j[f"{front}_hip"]] = torch.tensor([-u(0.1, 0.4), 0.0, -across * u(0.4, 0.52)])
+        pose[j[f"{back}_hip"]] = torch.tensor([u(0.0, 0.2), 0.0, across * u(0.0, 0.15)])  # towards it too
+        pose[j[f"{front}_knee"], 0] = u(0.0, 0.4)
+        for side, sign in (("left", 1.0), ("right", -1.0)):  # arms folded in front or hands on the hips
+            pose[j[f"{side}_shoulder"]] = torch.tensor([-u(0.2, 0.9), 0.0, -sign * u(0.8, 1.3)])
+            pose[j[f"{side}_elbow"], 1] = -sign * u(1.2, 2.3)
+    else:  # arms_up
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            pose[j[f"{side}_shoulder"]] = torch.tensor([-u(0.0, 0.5), 0.0, sign * u(1.1, 1.6)])
+            pose[j[f"{side}_elbow"], 1] = -sign * u(0.0, 1.8)
+        step = "left" if rng.uniform() < 0.5 else "right"
+        pose[j[f"{step}_hip"], 0] = -u(0.2, 0.7)
+        pose[j[f"{step}_knee"], 0] = u(0.1, 0.8)
+        pose[j["spine1"], 0] = -u(0.0, 0.25)  # leaning back a little
+    noise = torch.tensor(rng.normal(0.0, 0.08, (22, 3)), dtype=torch.float32)
+    for name in ("spine1", "spine2", "spine3", "neck"):
+        noise[j[name]] *= 0.5
+    pose[1:22] += noise[1:22]
+    pose = clamp_to_limits(pose)
+    pose[0] = torch.tensor([0.0, math.radians(float(rng.uniform(-max_yaw_deg, max_yaw_deg))), 0.0])
+    return pose.numpy()
+
+
 def render_person(body: BodyModel, rng: np.random.Generator, size: int = 512, splats: int = 60000,
                   shape: np.ndarray | None = None, pose: np.ndarray | None = None, outfit: Outfit | None = None,
                   geometry: bool = True) -> SyntheticPerson:

@@ -23,6 +23,13 @@ def test_one_full_body_person(name):
     inside = (person.keypoints[:, 0] >= x0 - 2) & (person.keypoints[:, 0] <= x1 + 2)
     assert inside[person.keypoints[:, 2] > 0.5].all()
     assert person.mask_source == ("alpha" if "rgba" in name else "mediapipe")
+    # mediapipe's 3D guess of the same landmarks: metres around the hips, a standing person's head above
+    # their ankles (y down) by a person's height, and as sure as the 2D landmarks
+    world = person.world
+    assert world.shape == (33, 4) and np.isfinite(world).all()
+    assert np.abs(world[[23, 24], :3].mean(0)).max() < 0.05
+    assert 1.0 < world[[27, 28], 1].mean() - world[0, 1] < 2.2
+    assert np.array_equal(world[:, 3] > 0.5, person.keypoints[:, 2] > 0.5)
 
 
 @needs_photos

@@ -27,7 +27,7 @@ def session(anny_body) -> Session:
     rgb = rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)
     photo = Photo(rgb, None, rgb, None, 1.0, None)
     observation = PersonObservation(rng.random((40, 30)).astype(np.float32), rng.random((33, 3)), (2, 3, 28, 39),
-                                    False, "mediapipe")
+                                    False, "mediapipe", world=rng.random((33, 4)).astype(np.float32))
     pose = rng.normal(0, 0.2, (55, 3)).astype(np.float32)
     fit = BodyFit("anny", avatar.shape, pose, np.zeros(3), np.eye(3), (30, 40))
     return Session(avatar, fit, photo, observation, pose * 2, {"left_wrist": (3.5, 4.25)}, ("left_elbow",))
@@ -42,7 +42,15 @@ def test_round_trip(tmp_path, session):
     assert np.array_equal(back.observation.mask, session.observation.mask)
     assert np.allclose(back.observation.keypoints, session.observation.keypoints)
     assert back.observation.box == session.observation.box and back.observation.mask_source == "mediapipe"
+    assert np.array_equal(back.observation.world, session.observation.world)
     assert back.pins == session.pins and back.locked == session.locked and back.pid > 0
+
+
+def test_an_observation_without_3d_landmarks(tmp_path, session):
+    from dataclasses import replace
+
+    save_session(tmp_path, replace(session, observation=replace(session.observation, world=None)))
+    assert load_session(tmp_path).observation.world is None
 
 
 def test_a_session_without_photo(tmp_path, session):

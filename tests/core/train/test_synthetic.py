@@ -2,7 +2,7 @@ import numpy as np
 
 from core.fit.overlay import project_points
 from core.fit.result import BodyFit
-from core.train.synthetic import random_pose, random_shape, render_person
+from core.train.synthetic import HARD_POSES, hard_pose, random_pose, random_shape, render_person
 
 
 def test_random_bodies_are_plausible_and_reproducible(anny_body):
@@ -17,6 +17,46 @@ def test_random_bodies_are_plausible_and_reproducible(anny_body):
         assert float(limit_violation(torch.tensor(pose))[1:].max()) < 1e-6
         assert abs(pose[0, 1]) <= np.radians(35) + 1e-6
     np.testing.assert_array_equal(random_pose(np.random.default_rng(3)), random_pose(np.random.default_rng(3)))
+
+
+def test_hard_poses_are_what_they_say_within_the_limits(anny_body):
+    import pytest
+    import torch
+
+    from core.body.joints import JOINT_INDEX as J
+    from core.body.joints import limit_violation
+
+    shape = torch.tensor(random_shape(np.random.default_rng(0), anny_body))[None]
+    for seed in range(6):
+        poses = {kind: hard_pose(np.random.default_rng(seed), kind) for kind in HARD_POSES}
+        for pose in poses.values():
+            assert float(limit_violation(torch.tensor(pose))[1:].max()) < 1e-6
+            assert abs(pose[0, 1]) <= np.radians(35) + 1e-6
+        joints = {kind: anny_body.forward(shape, torch.tensor(pose)[None]).joints[0].numpy()
+                  for kind, pose in poses.items()}
+
+        def height(kind: str, name: str, joints: dict = joints) -> float:  # above the pelvis, metres
+            return joints[kind][J[name], 1] - joints[kind][J["pelvis"], 1]
+
+        # a deep crouch: the knees come up near the pelvis's height
+        assert all(height("crouch", f"{s}_knee") > -0.25 for s in ("left", "right"))
+        # over the head: both wrists above the head
+        assert all(height("arms_up", f"{s}_wrist") > height("arms_up", "head") for s in ("left", "right"))
+        # a tuck jump: both knees bent more than 55 degrees
+        assert all(poses["jump"][J[f"{s}_knee"], 0] > np.radians(55) for s in ("left", "right"))
+        # crossed legs: the ankles have swapped sides in the body's own frame (x: the person's left)
+        turn = np.linalg.inv(_yaw(poses["crossed_legs"][0, 1]))
+        left, right = (turn @ joints["crossed_legs"][J[f"{s}_ankle"]] for s in ("left", "right"))
+        assert left[0] < right[0] + 0.05
+    again = [hard_pose(np.random.default_rng(3), "jump") for _ in range(2)]
+    np.testing.assert_array_equal(*again)
+    with pytest.raises(KeyError, match="crouch"):
+        hard_pose(np.random.default_rng(0), "cartwheel")
+
+
+def _yaw(angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
 def test_render_is_a_photo_with_consistent_ground_truth(anny_body):
