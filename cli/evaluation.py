@@ -51,9 +51,10 @@ def _cmd_eval_real(args: argparse.Namespace) -> int:
                             progress=counter("people"))
     for name, scores in results["summary"].items():
         if isinstance(scores, dict) and "back_psnr" in scores:
-            parts = ", ".join(f"{part} {value:.1f}" for part, value in scores.get("back_parts", {}).items())
+            parts = ", ".join(f"{part} {value:.1f} ({scores['back_parts_median'][part]:.1f})"
+                              for part, value in scores.get("back_parts", {}).items())
             print(f"{name:>8}: back view {scores['back_psnr']:.2f} dB (SSIM {scores['back_ssim']:.3f}, silhouette "
-                  f"IoU {scores['back_iou']:.3f}); colour error ΔE00 {parts}")
+                  f"IoU {scores['back_iou']:.3f}); colour error ΔE00 mean (median) {parts}")
     return end_evaluation(args, "eval-real", results, "subjects", "subject",
                           "front | truth | refined | network | mirror")
 

@@ -111,8 +111,9 @@ class FitOptions:
     sideways_weight: float = 1.0  # a standing person's torso upright seen from the front: per squared sideways share
     pitch_prior: float = 0.2  # per radian² of camera pitch
     # the detector's 3D landmarks (core.fit.landmarks3d), where it gave them: the limbs' directions (per segment, times
-    # the squared difference of unit directions, across the picture times limb_plane_weight; not in the torso stage)
-    # and the body's facing (1 − cos). Measured: hard synthetic poses 95 → 57 mm PA-MPJPE, random ones 43.8 → 41.3
+    # the squared difference of unit directions, across the picture times limb_plane_weight; not in the torso stage,
+    # nor with the user's pins) and the body's facing (1 − cos). Measured: hard synthetic poses 95 → 57 mm PA-MPJPE,
+    # random ones 43.8 → 41.3
     limb_weight: float = 0.3
     limb_plane_weight: float = 0.25
     facing_weight: float = 0.3
@@ -358,9 +359,10 @@ class _Problem:
         terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
         terms["shape_prior"] = o.shape_prior * params["shape"].square().sum()
         terms["gravity"] = self.gravity(out.joints[0], self.pitch(params))
-        if t.landmarks is not None and not stage.hands:
+        if t.landmarks is not None and not stage.hands:  # the user's pins win over the detector's 3D limbs
+            pinned = bool(self.pin_keypoints or self.pin_joints)
             terms["landmarks"] = self.landmark_terms(out.joints[0], keypoints, self.pitch(params),
-                                                     limbs=stage.name != "torso")
+                                                     limbs=stage.name != "torso" and not pinned)
         pins = [uv[row] - target for row, target in self.pin_keypoints]
         pins += [self.project(out.joints[0, joint], params["log_focal"], self.pitch(params)) - target
                  for joint, target in self.pin_joints]

@@ -52,6 +52,17 @@ def test_several_people_are_reported_with_boxes():
     assert allowed.mask.shape == (810, 1080) or allowed.mask.shape[0] > 0
 
 
+def test_shapes_in_background_clutter_are_not_people(anny_body):
+    from core.detect.person import PersonDetector
+    from core.train.synthetic import render_person
+
+    # this person's background has a dark blob on the right that mediapipe half takes for somebody
+    person = render_person(anny_body, np.random.default_rng(7), size=384, splats=30000)
+    with PersonDetector() as detector:
+        (found,) = detector.find_people(person.rgb)
+    assert (found.keypoints[:, 2] > 0.5).sum() >= 30
+
+
 @needs_photos
 def test_half_body_is_reported():
     person = observe_person(load_image(PHOTOS / "17_skimage_astronaut_halfbody.png"))

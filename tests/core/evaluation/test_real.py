@@ -119,3 +119,8 @@ def test_summary_averages_views_by_kind():
     assert summary["mirror"]["back_parts"]["upper"] == pytest.approx(1.25)
     assert summary["refined"]["input_psnr"] == 31.0 and "side_psnr" not in summary["mirror"]
     assert summary["refined_beats_mirror_back"] == 1 and summary["back_views"] == 2
+    methods = ("refined", "network", "mirror")
+    outlier = {"input": rows[0]["input"], "views": {"back": {m: scores(90.0) for m in methods}}}
+    parts = summarise([*rows, outlier])["refined"]
+    assert parts["back_parts"]["upper"] == pytest.approx(3.8)  # (1.4 + 1.0 + 9.0) / 3
+    assert parts["back_parts_median"]["upper"] == pytest.approx(1.4)
