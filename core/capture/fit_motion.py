@@ -36,6 +36,7 @@ from core.camera import project
 from core.capture.keypoint_skin import KeypointSkin
 from core.fit.fit_body import BODY_JOINTS, FINGERS, KEYPOINT_WEIGHT, PRIOR_WEIGHT
 from core.fit.landmarks3d import facing_error, in_ray_frame, limb_direction_error
+from core.fit.robust import geman_mcclure
 from core.fit.targets import HAND_JOINTS
 
 #: The joints a foot contact holds still: ankles and feet (toe bases), left then right.
@@ -133,16 +134,11 @@ class MotionProblem:
         o = self.options
         joints, keypoints = self.pose(poses, roots)
         uv = project(keypoints, self.viewmat, self.K, min_depth=1e-3)
-        r2 = ((uv - targets[..., :2]) / self.height_px).square().sum(-1)
-        weight = KEYPOINT_WEIGHT * targets[..., 2]
-        fit = (weight * r2 / (r2 + o.sigma ** 2)).sum(-1) / weight.sum(-1).clamp_min(1e-6)
-        total = fit.sum()
-        if hands is not None:
+        total = geman_mcclure(uv, targets[..., :2], KEYPOINT_WEIGHT * targets[..., 2], o.sigma, self.height_px).sum()
+        if hands is not None:  # fingers are small: a tighter robust scale, as in the photo fit
             hand_uv = project(joints[:, HAND_JOINTS], self.viewmat, self.K, min_depth=1e-3)
-            h2 = ((hand_uv - hands[..., :2]) / self.height_px).square().sum(-1)
-            scale = (0.3 * o.sigma) ** 2  # fingers are small: a tighter robust scale, as in the photo fit
-            total = total + o.hand_weight * (hands[..., 2] * h2 / (h2 + scale)).sum(-1).div(
-                hands[..., 2].sum(-1).clamp_min(1)).sum()
+            total = total + o.hand_weight * geman_mcclure(hand_uv, hands[..., :2], hands[..., 2], 0.3 * o.sigma,
+                                                          self.height_px).sum()
         deviation = (poses - self.prior_mean).square() * self.prior_joints
         total = total + o.pose_prior * (PRIOR_WEIGHT[:, None] * deviation).sum()
         total = total + o.limit_weight * limit_violation(poses)[:, 1:].square().sum()

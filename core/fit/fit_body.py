@@ -51,6 +51,7 @@ from core.detect.person import PersonObservation
 from core.fit.clothing import ClothingOptions, clothed_vertices, fit_clothing, offset_directions
 from core.fit.linear_shape import LinearShape
 from core.fit.result import CAMERA_VIEWMAT, BodyFit
+from core.fit.robust import geman_mcclure
 from core.fit.silhouette import SilhouetteTarget
 from core.fit.targets import FitTargets, make_targets
 from core.metrics import mask_iou
@@ -291,8 +292,7 @@ class _Problem:
         rows, weights = self.keypoint_rows_small
         keypoints = (out.vertices[:, rows] * weights[..., None]).sum(2)
         uv = self.project(keypoints, log_focal, pitch)
-        r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
-        fit = (self.weights * r2 / (r2 + o.sigma ** 2)).sum(-1) / self.weights.sum().clamp_min(1e-6)
+        fit = geman_mcclure(uv, t.keypoints, self.weights, o.sigma, t.size)
         limits = o.limit_weight * limit_violation(poses)[:, 1:].square().sum((-1, -2))
         relaxed = o.pose_prior * (PRIOR_WEIGHT[:, None] * (poses - self.prior_mean).square()).sum((-1, -2))
         seen = self.landmark_terms(out.joints, keypoints, pitch)
@@ -346,8 +346,7 @@ class _Problem:
         keypoints = (vertices[rows] * weights[..., None]).sum(1)
         uv = self.project(keypoints, params["log_focal"], self.pitch(params))
         weight = self.weights if stage.keypoints is None else _select(self.weights, stage.keypoints)
-        r2 = ((uv - t.keypoints) / t.size).square().sum(-1)
-        terms = {"keypoints": (weight * r2 / (r2 + o.sigma ** 2)).sum() / weight.sum().clamp_min(1e-6)}
+        terms = {"keypoints": geman_mcclure(uv, t.keypoints, weight, o.sigma, t.size)}
         pose = params["pose"]
         free = stage.joints
         deviation = (pose[free] - self.prior_mean[free]).square()
@@ -379,8 +378,8 @@ class _Problem:
                     for viewmat, K, target in self.side_views) / len(self.side_views)
         if stage.hands and t.has_hands:
             hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"], self.pitch(params))
-            r2 = ((hand_uv - t.hand_points) / t.size).square().sum(-1)
-            terms["hands"] = o.hand_weight * (r2 / (r2 + (0.3 * o.sigma) ** 2)).mean()
+            seen = torch.ones(len(hand_uv))  # fingers are small: a tighter robust scale
+            terms["hands"] = o.hand_weight * geman_mcclure(hand_uv, t.hand_points, seen, 0.3 * o.sigma, t.size)
         return terms
 
 
