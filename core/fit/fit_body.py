@@ -384,8 +384,11 @@ class _Problem:
 
 
 def standing(targets: FitTargets) -> bool:
-    """Whether the 2D keypoints show a person standing: hips and ankles seen, each ankle below its hip
-    within 35° of straight down, at least as far from it as the shoulders are from the hips."""
+    """Whether the keypoints show a person standing: hips and ankles seen, each ankle below its hip
+    within 35° of straight down, at least as far from it as the shoulders are from the hips; and, where
+    the detector's 3D landmarks are sure of them, each thigh within 45° of straight down in 3D (a
+    crouch or a tuck jump seen from the front has thighs reaching towards the camera that the 2D
+    keypoints draw as a wide stance)."""
     seen, points = targets.confidence > 0, targets.keypoints
     names = ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ankle", "right_ankle")
     if not all(bool(seen[_K[n]]) for n in names):
@@ -397,6 +400,12 @@ def standing(targets: FitTargets) -> bool:
         length = float(leg.norm())
         if length < torso or float(leg[1]) < np.cos(np.radians(35.0)) * length:  # image y points down
             return False
+        if targets.landmarks is not None:
+            hip, knee = targets.landmarks[_K[f"{side}_hip"]], targets.landmarks[_K[f"{side}_knee"]]
+            thigh = knee[:3] - hip[:3]  # y points down
+            if min(float(hip[3]), float(knee[3])) > 0 and float(thigh[1]) < np.cos(np.radians(45.0)) * float(
+                    thigh.norm()):
+                return False
     return True
 
 

@@ -146,10 +146,12 @@ def test_fit_usage_errors(tmp_path):
 
 def test_bench_fit_on_synthetic_people_meets_the_accuracy_targets(tmp_path):
     target = tmp_path / "bench-fit.json"
-    result = run("bench", "fit", "--synthetic", "4", "-o", str(target), timeout=600)
+    result = run("bench", "fit", "--synthetic", "4", "--hard", "1", "-o", str(target), timeout=600)
     assert result.returncode == 0, result.stderr
-    summary = json.loads(target.read_text())["synthetic"]["summary"]
+    report = json.loads(target.read_text())["synthetic"]
+    summary = report["summary"]
     assert summary["fitted"] == 4, summary
+    assert report["hard_summary"]["fitted"] == 1 and "hard poses: 1/1 fitted" in result.stdout
     assert summary["mean_pa_mpjpe_mm"] <= 60 and summary["mean_keypoint_error"] <= 0.02
     assert summary["mean_silhouette_iou"] >= 0.85, summary
 
@@ -335,8 +337,8 @@ def test_bench_soak_reports_memory_threads_and_files(tmp_path):
 @needs_photos
 def test_bench_fit_on_photos_writes_a_contact_sheet(tmp_path):
     out, sheet = tmp_path / "fit.json", tmp_path / "sheet.png"
-    result = run("bench", "fit", "--photos", str(PHOTOS / "01_pifu_ryota.png"), "--synthetic", "0", "--sheet",
-                 str(sheet), "--learned-prior", "1e-3", "--depth-flips", "-o", str(out))
+    result = run("bench", "fit", "--photos", str(PHOTOS / "01_pifu_ryota.png"), "--synthetic", "0", "--hard", "0",
+                 "--sheet", str(sheet), "--learned-prior", "1e-3", "--depth-flips", "-o", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     assert report["learned_prior"] == 1e-3 and report["depth_flips"]

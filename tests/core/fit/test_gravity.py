@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from photos import PHOTOS, needs_photos
 
 from core.body.joints import JOINT_INDEX
 from core.body.motions import relaxed_pose
@@ -73,3 +74,23 @@ def test_standing_is_told_from_the_legs(anny_body):
     legless = PersonObservation(observation.mask, observation.keypoints.copy(), observation.box, True, "alpha")
     legless.keypoints[27:33, 2] = 0.0  # ankles, heels and toes unseen
     assert not standing(make_targets(legless, frame, 128))
+
+
+@needs_photos
+def test_a_seated_person_whose_legs_hang_like_a_standing_ones_is_not_standing():
+    """The cut-out woman sits with her legs crossed and hanging: in 2D her ankles are under her hips like
+    a standing person's; the detector's 3D landmarks show her thighs reaching forwards."""
+    from dataclasses import replace
+
+    from core.detect.person import observe_person
+    from core.fit.targets import make_targets
+    from core.io.images import load_image
+
+    photo = load_image(PHOTOS / "18_pshuman_pexels_cutout_rgba.png")
+    observation = observe_person(photo)
+    frame = frame_person(photo.rgb, observation.mask, observation.box)
+    assert standing(make_targets(replace(observation, world=None), frame, 64))  # what the 2D keypoints alone say
+    assert not standing(make_targets(observation, frame, 64))
+    photo = load_image(PHOTOS / "01_pifu_ryota.png")
+    upright = observe_person(photo)
+    assert standing(make_targets(upright, frame_person(photo.rgb, upright.mask, upright.box), 64))
