@@ -6,8 +6,8 @@ from frame to frame and runs its detector only when the track is lost (about 25 
 on one core); with ``hands``, mediapipe Holistic in its video mode does the same and adds both
 hands' landmarks (about three times slower). With several people, the chosen one (``person``: 0 is
 the largest in the first frame anyone is seen, then by size) is followed by searching a window around
-their last box in each frame. Frames where the person is not found get zero confidence; the fit fills
-them in.
+their last box in each frame (the window's search gives their 3D landmarks too). Frames where the
+person is not found get zero confidence; the fit fills them in.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from core.detect.person import (
     PersonObservation,
     SeveralPeopleError,
     box_area,
+    landmark_pixels,
     observation_of,
+    pose_landmarks,
 )
-from core.fit.targets import HAND_JOINTS, coco_keypoints, hand_points, keypoints_from_observation
+from core.fit.targets import HAND_JOINTS, coco_keypoints, coco_landmarks, hand_points, keypoints_from_observation
 
 _WINDOW = 0.6  # the search window around the last box, widened by this share of its longer side per edge
 _LOST = 3  # a track with fewer visible keypoints is treated as lost
@@ -105,7 +107,8 @@ class PersonTracker:
         self.anchor = Anchor(index, rgb, chosen)
         if len(people) > 1:
             self._box = chosen.box
-            return Tracked(keypoints_from_observation(chosen), _UNKNOWN, self._window_hands(rgb, chosen.box))
+            return Tracked(keypoints_from_observation(chosen), coco_landmarks(chosen.world),
+                           self._window_hands(rgb, chosen.box))
         seen = self._video_landmarks(rgb)  # start the video graph's track here
         return Tracked(keypoints_from_observation(chosen), seen.world, seen.hands) if seen is not None else \
             Tracked(keypoints_from_observation(chosen), _UNKNOWN, _NO_HANDS)
@@ -115,19 +118,10 @@ class PersonTracker:
         result = self._video.process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
             return None
-        height, width = rgb.shape[:2]
-        raw = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
-                       np.float32)
-        world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
-                         np.float32)
-        hands = _NO_HANDS
-        if self.hands:
-            def pixels(landmarks) -> np.ndarray | None:
-                return None if landmarks is None else np.array(
-                    [[lm.x * width, lm.y * height] for lm in landmarks.landmark], np.float32)
-
-            hands = hand_points(pixels(result.left_hand_landmarks), pixels(result.right_hand_landmarks))
-        return Tracked(coco_keypoints(raw), coco_keypoints(world[:, [0, 1, 3]], depth=world[:, 2]), hands)
+        raw, world = pose_landmarks(result, rgb.shape)
+        hands = hand_points(landmark_pixels(result.left_hand_landmarks, rgb.shape),
+                            landmark_pixels(result.right_hand_landmarks, rgb.shape)) if self.hands else _NO_HANDS
+        return Tracked(coco_keypoints(raw), coco_landmarks(world), hands)
 
     def _window_hands(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         """Hand targets of the person in ``box`` (Holistic on a crop around it), when hands are asked for."""
@@ -160,7 +154,8 @@ class PersonTracker:
         shifted = found[0].keypoints + np.array([left, top, 0], np.float32)
         observation = observation_of(replace(found[0], keypoints=shifted, mask=full))
         self._box = observation.box
-        return Tracked(keypoints_from_observation(observation), _UNKNOWN, self._window_hands(rgb, observation.box))
+        return Tracked(keypoints_from_observation(observation), coco_landmarks(observation.world),
+                       self._window_hands(rgb, observation.box))
 
     def track(self, index: int, rgb: np.ndarray, seconds: float) -> Tracked:
         """The person in frame ``index`` (``rgb`` [H, W, 3] uint8, ``seconds`` into the clip, for messages)."""

@@ -86,6 +86,27 @@ class Found:
     world: np.ndarray  # [33, 4] 3D landmarks (see PersonObservation.world)
 
 
+def pose_landmarks(result, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The keypoints [33, 3] (x, y pixels, visibility) and 3D landmarks [33, 4] (see
+    :attr:`PersonObservation.world`) of a mediapipe Pose or Holistic ``result`` that found a person in an
+    image of ``shape`` (H, W, …)."""
+    height, width = shape[:2]
+    keypoints = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
+                         dtype=np.float32)
+    world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
+                     dtype=np.float32)
+    return keypoints, world
+
+
+def landmark_pixels(landmarks, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Pixels [N, 2] of mediapipe normalised ``landmarks`` (a face mesh, a hand) in an image of ``shape``
+    (H, W, …); None where mediapipe found none."""
+    if landmarks is None:
+        return None
+    height, width = shape[:2]
+    return np.array([[lm.x * width, lm.y * height] for lm in landmarks.landmark], dtype=np.float32)
+
+
 def observation_of(found: Found) -> PersonObservation:
     """The :class:`PersonObservation` of one person found by mediapipe."""
     half = bool((found.keypoints[list(LOWER_BODY), 2] < VISIBLE).all())
@@ -157,11 +178,7 @@ class PersonDetector:
         result = self._graph("pose").process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None or result.segmentation_mask is None:
             return None
-        height, width = rgb.shape[:2]
-        keypoints = np.array([[lm.x * width, lm.y * height, lm.visibility] for lm in result.pose_landmarks.landmark],
-                             dtype=np.float32)
-        world = np.array([[lm.x, lm.y, lm.z, lm.visibility] for lm in result.pose_world_landmarks.landmark],
-                         dtype=np.float32)
+        keypoints, world = pose_landmarks(result, rgb.shape)
         return Found(keypoints, np.asarray(result.segmentation_mask, dtype=np.float32), world)
 
     def find_people(self, rgb: np.ndarray) -> list[Found]:
@@ -206,14 +223,8 @@ class PersonDetector:
         """Face [468, 2], left hand [21, 2] and right hand [21, 2] keypoints in pixels (None where not
         found), from mediapipe's Holistic model (``model_complexity=1``; weights from the wheel)."""
         result = self._graph("holistic").process(np.ascontiguousarray(rgb))
-        height, width = rgb.shape[:2]
-
-        def pixels(landmarks) -> np.ndarray | None:
-            if landmarks is None:
-                return None
-            return np.array([[lm.x * width, lm.y * height] for lm in landmarks.landmark], dtype=np.float32)
-
-        return pixels(result.face_landmarks), pixels(result.left_hand_landmarks), pixels(result.right_hand_landmarks)
+        return tuple(landmark_pixels(part, rgb.shape) for part in (result.face_landmarks, result.left_hand_landmarks,
+                                                                   result.right_hand_landmarks))
 
     def observe(self, photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,
                 grabcut: bool = False) -> PersonObservation:

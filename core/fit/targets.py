@@ -68,6 +68,12 @@ def coco_keypoints(landmarks: np.ndarray, face: np.ndarray | None = None, depth:
     return points
 
 
+def coco_landmarks(world: np.ndarray) -> np.ndarray:
+    """COCO-23 3D landmarks [23, 4] (x, y, z metres, confidence) of mediapipe Pose's 33 3D ``world``
+    landmarks [33, 4] (x, y, z, visibility; :attr:`core.detect.person.PersonObservation.world`)."""
+    return coco_keypoints(world[:, [0, 1, 3]], depth=world[:, 2])
+
+
 def keypoints_from_observation(observation: PersonObservation) -> np.ndarray:
     """COCO-23 keypoints [23, 3] (x, y photo pixels, confidence) of a detected person."""
     return coco_keypoints(observation.keypoints, observation.face)
@@ -111,6 +117,5 @@ def make_targets(observation: PersonObservation, frame: PersonFrame, mask_size: 
         silhouette=SilhouetteTarget(np.clip(mask, 0, 1)),
         K=torch.tensor(frame.K, dtype=torch.float64),
         size=frame.image.shape[0],
-        landmarks=None if observation.world is None else torch.tensor(
-            coco_keypoints(observation.world[:, [0, 1, 3]], depth=observation.world[:, 2])),
+        landmarks=None if observation.world is None else torch.tensor(coco_landmarks(observation.world)),
     )

@@ -93,6 +93,7 @@ def test_several_people_need_a_choice(frames, anny_body, tmp_path):
     for person in (0, 1):
         result = capture_motion(path, anny_body, CaptureOptions(person=person))
         assert result.missing == [] and result.people == 2
+        assert np.isfinite(result.landmarks).all()  # the window's search gives their 3D landmarks too
         centres.append(result.keypoints[:, :, 0][result.keypoints[:, :, 2] > 0].mean())
     assert {c < width for c in centres} == {True, False}  # one on each side, followed throughout
     with pytest.raises(NoPersonError, match="--person 0 to 1"):
