@@ -171,8 +171,8 @@ class AnnyBody(BodyModel):
         return torch.stack([own.get(self._alignment_source[i], eye) for i in range(count)], dim=1)
 
     def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
-        """anny's rest vertices [1, V, 3] and bone poses [1, K, 4, 4] and the A→T alignments
-        [1, K, 3, 3] (anny's frame) for ``shape``; cached for a repeated constant shape (animation),
+        """anny's rest vertices [B, V, 3] and bone poses [B, K, 4, 4] and the A→T alignments
+        [B, K, 3, 3] (anny's frame) for ``shape`` [B, S]; cached for a repeated constant shape (animation),
         recomputed (and differentiable) when ``shape`` requires grad."""
         shape = self.check_shape(shape)
         key = None if shape.requires_grad else shape.detach().numpy().tobytes()

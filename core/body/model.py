@@ -104,8 +104,9 @@ class BodyModel(abc.ABC):
 
     @abc.abstractmethod
     def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Everything posing needs that depends on ``shape`` [1, S] only (rest vertices, rest bones…),
-        as float tensors; differentiable in ``shape``. Fitting linearises it in the shape."""
+        """Everything posing needs that depends on ``shape`` [B, S] only (rest vertices, rest bones…),
+        as float tensors [B, …]; differentiable in ``shape``. Fitting linearises it in the shape (one
+        batch of the shape and its neighbours)."""
 
     @abc.abstractmethod
     def posed(self, state: dict[str, torch.Tensor], pose: torch.Tensor, root: torch.Tensor | None = None,

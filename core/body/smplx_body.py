@@ -164,7 +164,7 @@ class SmplxBody(BodyModel):
         return bones
 
     def shape_state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Rest (T-pose) vertices [1, V, 3] and joints [1, 55, 3]: linear in the shape coefficients."""
+        """Rest (T-pose) vertices [B, V, 3] and joints [B, 55, 3]: linear in the shape coefficients."""
         rest = self.rest(shape)
         return {"vertices": rest.vertices, "joints": rest.joints}
 

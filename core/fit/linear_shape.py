@@ -20,17 +20,15 @@ class LinearShape:
         lo = torch.tensor([p.minimum for p in body.shape_parameters])
         hi = torch.tensor([p.maximum for p in body.shape_parameters])
         self.shape0 = body.check_shape(shape0).detach().clone()
-        with torch.no_grad():
-            self.base = body.shape_state(self.shape0)
-            self.jacobian: dict[str, torch.Tensor] = {k: torch.empty(len(lo), *v.shape) for k, v in self.base.items()}
-            for k in range(len(lo)):
-                step = float(relative_step * (hi[k] - lo[k]))
-                if float(self.shape0[0, k]) + step > float(hi[k]):  # stay inside the range
-                    step = -step
-                shifted = self.shape0.clone()
-                shifted[0, k] += step
-                for name, value in body.shape_state(shifted).items():
-                    self.jacobian[name][k] = (value - self.base[name]) / step
+        steps = relative_step * (hi - lo)
+        steps = torch.where(self.shape0[0] + steps > hi, -steps, steps)  # stay inside the range
+        shifted = self.shape0 + torch.diag(steps)  # [S, S]: one parameter moved per row
+        with torch.no_grad():  # the shape and its S neighbours as one batch
+            states = body.shape_state(torch.cat([self.shape0, shifted]))
+        self.base = {name: value[:1] for name, value in states.items()}
+        self.jacobian: dict[str, torch.Tensor] = {
+            name: (value[1:] - value[:1]) / steps.reshape(-1, *[1] * (value.dim() - 1))
+            for name, value in states.items()}
 
     def state(self, shape: torch.Tensor) -> dict[str, torch.Tensor]:
         """The linearised shape state at ``shape`` [1, S]."""
