@@ -100,6 +100,7 @@ class FitOptions:
     flip_prior: float = 1e-3  # weight of the learned prior's NLL in the depth-flip search (not in the stages)
     flip_iterations: int = 15  # Adam steps of the batched depth-flip candidates
     flip_margin: float = 0.0  # a flip is kept when it lowers the search's objective by this much
+    flip_keep: int = 3  # flips still optimised after the first third of the steps: the likeliest so far
     shape_prior: float = 1e-3
     limit_weight: float = 1.0
     silhouette_weight: float = 1.0
@@ -298,10 +299,35 @@ class _Problem:
         seen = self.landmark_terms(out.joints, keypoints, pitch)
         return fit + limits + relaxed + seen + o.flip_prior * shipped_pose_prior().nll(poses)
 
+    def _optimise_flips(self, batch: torch.Tensor, params: dict[str, torch.Tensor], mask: torch.Tensor
+                        ) -> torch.Tensor:
+        """The pose and its flips [B, 55, 3] (the pose first) after ``flip_iterations`` Adam steps of
+        :meth:`batch_objective` on the joints of ``mask`` [55, 1]; after the first third of the steps
+        only the pose and the ``flip_keep`` flips of lowest objective go on (a flip far behind by then
+        does not catch up, and each one costs a body evaluation per step)."""
+        o = self.options
+        batch = batch.clone().requires_grad_(True)
+        optimiser = torch.optim.Adam([batch], lr=o.learning_rate)
+        for step in range(o.flip_iterations):
+            if step == o.flip_iterations // 3 and len(batch) > o.flip_keep + 1:
+                with torch.no_grad():
+                    order = self.batch_objective(batch, params)[1:].argsort()[:o.flip_keep] + 1
+                keep = torch.cat([order.new_zeros(1), order])
+                state = optimiser.state[batch]  # each candidate's own Adam moments go on with it
+                batch = batch.detach()[keep].requires_grad_(True)
+                optimiser = torch.optim.Adam([batch], lr=o.learning_rate)
+                optimiser.state[batch] = {"step": state["step"], "exp_avg": state["exp_avg"][keep],
+                                          "exp_avg_sq": state["exp_avg_sq"][keep]}
+            optimiser.zero_grad()
+            self.batch_objective(batch, params).sum().backward()
+            batch.grad.mul_(mask)
+            optimiser.step()
+        return batch.detach()
+
     def choose_depth_flips(self, params: dict[str, torch.Tensor]) -> None:
         """Search the limbs' depth flips (:mod:`core.fit.depth_flips`): the pose and every single-limb flip
-        of it optimised together as one batch for a few steps; the best is kept when it beats the pose by
-        ``flip_margin``; twice, so two limbs can flip. Locked limbs are left alone."""
+        of it optimised together as one batch for a few steps (:meth:`_optimise_flips`); the best is kept
+        when it beats the pose by ``flip_margin``; twice, so two limbs can flip. Locked limbs are left alone."""
         from core.fit.depth_flips import LIMBS, limb_alternatives
 
         limbs = [limb for limb, segments in LIMBS.items()
@@ -317,13 +343,7 @@ class _Problem:
         pose = params["pose"].detach()
         for _ in range(2):
             candidates = [pose] + [p for limb in limbs for p in limb_alternatives(pose, self.rest_joints, limb)]
-            batch = torch.stack(candidates).requires_grad_(True)
-            optimiser = torch.optim.Adam([batch], lr=self.options.learning_rate)
-            for _ in range(self.options.flip_iterations):
-                optimiser.zero_grad()
-                self.batch_objective(batch, params).sum().backward()
-                batch.grad.mul_(mask)
-                optimiser.step()
+            batch = self._optimise_flips(torch.stack(candidates), params, mask)
             with torch.no_grad():
                 scores = self.batch_objective(batch, params)
             best = int(scores[1:].argmin()) + 1
