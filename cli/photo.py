@@ -192,7 +192,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "degrees (default 4: a long lens; the fit is least wrong from other sides with it)")
     fit.add_argument("--fit-focal", action="store_true", help="also fit the focal length")
     fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
-    fit.add_argument("--grabcut", action="store_true", help="sharpen the person mask to the photo's edges (GrabCut)")
+    fit.add_argument("--grabcut", action=argparse.BooleanOptionalAction, default=True,
+                     help="sharpen mediapipe's person mask to the photo's edges with GrabCut (default: on)")
     fit.set_defaults(func=_cmd_fit)
 
     recon = sub.add_parser("reconstruct", help="photo(s) → avatar: detect, fit, network; write .ply, fit, preview")

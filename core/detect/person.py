@@ -121,7 +121,9 @@ def box_area(box: tuple[int, int, int, int]) -> int:
 
 def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.ndarray:
     """A person mask [H, W] in [0, 1] sharpened to the photo's edges with OpenCV's GrabCut: pixels
-    the mask is sure about (eroded inside, dilated outside) are fixed, the band between is decided."""
+    the mask is sure about (eroded inside, dilated outside) are fixed, the band between is decided.
+    Only the box of the dilated mask (and a band's margin of background around it, from which the
+    background's colours are learnt) is cut."""
     import cv2
 
     hard = (mask > 0.5).astype(np.uint8)
@@ -129,14 +131,24 @@ def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.nd
         return mask.astype(np.float32)
     band = max(3, int(0.01 * max(mask.shape)))
     kernel = np.ones((band, band), np.uint8)
-    labels = np.full(mask.shape, cv2.GC_PR_BGD, np.uint8)
-    labels[hard > 0] = cv2.GC_PR_FGD
-    labels[cv2.erode(hard, kernel) > 0] = cv2.GC_FGD
-    labels[cv2.dilate(hard, kernel) == 0] = cv2.GC_BGD
+    outside = cv2.dilate(hard, kernel) == 0
+    x, y, w, h = cv2.boundingRect(1 - outside.astype(np.uint8))
+    x0, y0 = max(0, x - 2 * band), max(0, y - 2 * band)
+    x1, y1 = min(mask.shape[1], x + w + 2 * band), min(mask.shape[0], y + h + 2 * band)
+    box = np.s_[y0:y1, x0:x1]
+    labels = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
+    labels[hard[box] > 0] = cv2.GC_PR_FGD
+    labels[cv2.erode(hard, kernel)[box] > 0] = cv2.GC_FGD
+    labels[outside[box]] = cv2.GC_BGD
+    if not (labels == cv2.GC_BGD).any():  # the person fills the photo: nothing to learn the background from
+        return mask.astype(np.float32)
     background, foreground = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), labels, None, background, foreground, iterations,
-                cv2.GC_INIT_WITH_MASK)
-    return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: the same photo gets the same mask
+    cv2.grabCut(cv2.cvtColor(np.ascontiguousarray(rgb[box]), cv2.COLOR_RGB2BGR), labels, None, background,
+                foreground, iterations, cv2.GC_INIT_WITH_MASK)
+    refined = np.zeros(mask.shape, np.float32)
+    refined[box] = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    return refined
 
 
 class PersonDetector:
@@ -227,7 +239,7 @@ class PersonDetector:
                                                                    result.right_hand_landmarks))
 
     def observe(self, photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,
-                grabcut: bool = False) -> PersonObservation:
+                grabcut: bool = True) -> PersonObservation:
         """The person in ``photo``; raises :class:`NoPersonError`, or :class:`SeveralPeopleError` (with
         everyone's box) unless ``allow_several`` (then the most prominent person is returned).
         ``with_hands_and_face`` adds Holistic face and hand keypoints; ``grabcut`` refines a detected mask."""
@@ -253,7 +265,7 @@ class PersonDetector:
 
 
 def observe_person(photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,
-                   grabcut: bool = False) -> PersonObservation:
+                   grabcut: bool = True) -> PersonObservation:
     """:meth:`PersonDetector.observe` with a detector opened for this photo and closed after it."""
     with PersonDetector() as detector:
         return detector.observe(photo, allow_several, with_hands_and_face, grabcut)

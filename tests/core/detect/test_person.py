@@ -105,9 +105,25 @@ def test_frame_detected_person():
 
 
 @needs_photos
+def test_the_person_mask_follows_the_photos_edges():
+    """mediapipe's mask is upsampled from a coarse grid and strays a pixel or two off the person's
+    outline; by default it is sharpened with GrabCut around the person, closer to the photo's true
+    silhouette (measured: IoU 0.977 → 0.994 on this photo with its own cut-out); off on request."""
+    from core.detect.person import PersonDetector
+
+    photo = load_image(PHOTOS / "01_pifu_ryota.png")
+    truth = np.asarray(Image.open(PHOTOS / "01_pifu_ryota_mask.png").convert("L")) > 127
+    with PersonDetector() as detector:
+        raw, sharp = (detector.observe(photo, grabcut=grabcut).mask > 0.5 for grabcut in (False, True))
+        assert (detector.observe(photo).mask == sharp).all()  # the default
+    iou = [(mask & truth).sum() / (mask | truth).sum() for mask in (raw, sharp)]
+    assert iou[1] > iou[0] + 0.01 and iou[1] > 0.98, iou
+
+
+@needs_photos
 def test_hands_face_and_grabcut():
     photo = load_image(PHOTOS / "01_pifu_ryota.png")
-    person = observe_person(photo, with_hands_and_face=True, grabcut=True)
+    person = observe_person(photo, with_hands_and_face=True)
     assert person.face is not None and person.face.shape == (468, 2)
     x0, y0, x1, y1 = person.box
     face_centre = person.face.mean(0)
