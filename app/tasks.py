@@ -106,7 +106,7 @@ def detect_job(path: str | Path | None, preferences: Preferences, box: tuple | N
             image = crop_photo(image, box)
         report(progress, 0.03, "Finding the person", cancel)
         try:
-            observation = pipeline.observe(image)
+            observation = pipeline.observe(image, cancel=cancel)
         except SeveralPeopleError as exc:
             return Detected(image, None, list(exc.boxes), str(exc))
         return Detected(image, observation, [])

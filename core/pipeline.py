@@ -118,9 +118,11 @@ class Pipeline:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def observe(self, photo: Photo, allow_several: bool = False) -> PersonObservation:
-        """Detect the person of ``photo`` (raises :class:`core.detect.person.DetectionError`)."""
-        return self.detector.observe(photo, allow_several=allow_several)
+    def observe(self, photo: Photo, allow_several: bool = False, cancel: CancelToken | None = None
+                ) -> PersonObservation:
+        """Detect the person of ``photo`` (raises :class:`core.detect.person.DetectionError`, or
+        :class:`core.progress.Cancelled` once ``cancel`` is set)."""
+        return self.detector.observe(photo, allow_several=allow_several, cancel=cancel)
 
     def fit(self, photo: Photo, observation: PersonObservation, constraints: Constraints | None = None,
             init: BodyFit | None = None, progress: Progress | None = None, cancel: CancelToken | None = None,
@@ -190,7 +192,7 @@ class Pipeline:
         warnings: list[str] = []
         start = time.perf_counter()
         report(progress, 0.0, "Finding the person", cancel)
-        observation = self.observe(photo, allow_several)
+        observation = self.observe(photo, allow_several, cancel)
         if observation.half_body:
             warnings.append("Only the upper body is visible: the legs are guessed standing.")
         timings["detection"] = time.perf_counter() - start

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from core.io.images import Photo
+from core.progress import CancelToken
 
 #: mediapipe Pose landmark indices of the knees and ankles: none visible means a half body.
 LOWER_BODY = (25, 26, 27, 28)
@@ -239,10 +240,11 @@ class PersonDetector:
                                                                    result.right_hand_landmarks))
 
     def observe(self, photo: Photo, allow_several: bool = False, with_hands_and_face: bool = False,
-                grabcut: bool = True) -> PersonObservation:
+                grabcut: bool = True, cancel: CancelToken | None = None) -> PersonObservation:
         """The person in ``photo``; raises :class:`NoPersonError`, or :class:`SeveralPeopleError` (with
         everyone's box) unless ``allow_several`` (then the most prominent person is returned).
-        ``with_hands_and_face`` adds Holistic face and hand keypoints; ``grabcut`` refines a detected mask."""
+        ``with_hands_and_face`` adds Holistic face and hand keypoints; ``grabcut`` refines a detected mask
+        (:func:`refine_mask`, up to half a second: ``cancel`` is looked at before it)."""
         people = self.find_people(photo.rgb)
         if not people:
             raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
@@ -256,6 +258,8 @@ class PersonDetector:
         if photo.alpha is not None and (photo.alpha < 128).mean() > _CUTOUT_FRACTION:  # a real cut-out
             mask, source = photo.alpha.astype(np.float32) / 255.0, "alpha"
         elif grabcut:
+            if cancel is not None:
+                cancel.check()
             mask = refine_mask(photo.rgb, mask)
         face = left = right = None
         if with_hands_and_face:
