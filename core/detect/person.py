@@ -120,11 +120,12 @@ def box_area(box: tuple[int, int, int, int]) -> int:
     return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
 
 
-def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 3) -> np.ndarray:
+def refine_mask(rgb: np.ndarray, mask: np.ndarray, iterations: int = 1) -> np.ndarray:
     """A person mask [H, W] in [0, 1] sharpened to the photo's edges with OpenCV's GrabCut: pixels
     the mask is sure about (eroded inside, dilated outside) are fixed, the band between is decided.
     Only the box of the dilated mask (and a band's margin of background around it, from which the
-    background's colours are learnt) is cut."""
+    background's colours are learnt) is cut. One GrabCut iteration: more did not move the masks closer
+    to the truth (IoU 0.976 with 1, 0.976 with 3 on 24 real photos) and each adds half the time."""
     import cv2
 
     hard = (mask > 0.5).astype(np.uint8)
