@@ -245,7 +245,7 @@ class PersonDetector:
         """The person in ``photo``; raises :class:`NoPersonError`, or :class:`SeveralPeopleError` (with
         everyone's box) unless ``allow_several`` (then the most prominent person is returned).
         ``with_hands_and_face`` adds Holistic face and hand keypoints; ``grabcut`` refines a detected mask
-        (:func:`refine_mask`, up to half a second: ``cancel`` is looked at before it)."""
+        (:func:`refine_mask`, a fifth of a second at most on our photos: ``cancel`` is looked at before it)."""
         people = self.find_people(photo.rgb)
         if not people:
             raise NoPersonError("No person was found in this photo. Use a photo that shows one person, "
