@@ -17,6 +17,14 @@ median over the nearest seen Gaussians (about 8 cm around at an avatar's density
 than that does not leak through; a larger one the network sees and predicts itself, which leaves
 little to correct.
 
+The torso's hidden side then leans towards the torso's outermost layer as the photo shows it
+(:func:`outer_layer_colours`): its sides. The front's middle may show an inner layer (the shirt
+between an open coat's edges) or a print, and the network's guess for the back may be another
+garment altogether (long hair falling on the back of a woman with a bob, a jacket's hem lower than
+the photo's), but what the photo shows at the torso's sides at a given height is what wraps around
+it. On 25 real people seen from behind this took the back's PSNR from 16.46 to 16.60 dB; the sides
+alone (weight 1) 16.55 dB, with seams of light between the two sides.
+
 Positions are the avatar's rest pose (metres, Y up, the person facing +Z, limbs in the frontal plane).
 """
 
@@ -24,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
+from core.body.parts import PART_INDEX
 
 #: Seen Gaussians whose corrections are pooled (a random subset: the field is smooth).
 POOL = 4000
@@ -33,6 +43,14 @@ NEIGHBOURS = 96
 REACH = 0.06
 #: With the network's colours: metres that a unit of RGB difference ([0, 1] per channel) counts as.
 METRES_PER_COLOUR = 0.25
+#: Body parts whose hidden side leans towards the colour of their sides (:func:`outer_layer_colours`).
+TORSO_PARTS = ("chest", "hips")
+#: Share of the seen torso, per side and height, that counts as its side (the most lateral).
+SIDE_SHARE = 0.3
+#: Height window (metres, ±) within which the sides are ranked and their colours taken.
+SIDE_BAND = 0.04
+#: Weight of the sides' colour against the carried one on the torso's hidden side.
+SIDE_WEIGHT = 0.5
 
 
 def partner_positions(positions: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
@@ -87,4 +105,52 @@ def carry_changes(positions: torch.Tensor, parts: torch.Tensor, change: torch.Te
         index = np.where(use_own, near_own.reshape(len(rows), -1), index.reshape(len(rows), -1))
         carried[rows] = np.median(pooled[members][index], axis=1)
     out[hidden] = torch.from_numpy(carried).to(change.dtype)
+    return out
+
+
+def torso_sides(positions: torch.Tensor, candidates: np.ndarray, centre: float) -> np.ndarray:
+    """The ``candidates`` (indices into rest-pose ``positions`` [N, 3]) among the most lateral
+    :data:`SIDE_SHARE` of their side (left or right of ``centre``, metres along x) within
+    ±:data:`SIDE_BAND` of their height, ranked in 1 cm steps of height."""
+    xyz = positions[candidates].numpy()
+    offset = xyz[:, 0] - centre
+    keep = np.zeros(len(candidates), bool)
+    step = 0.01
+    for side in (offset < 0, offset >= 0):
+        heights, lateral = xyz[side, 1], np.abs(offset[side])
+        if len(heights) == 0:
+            continue
+        bins = np.floor(heights / step).astype(int)
+        threshold = np.empty(bins.max() - bins.min() + 1)
+        for b in range(bins.min(), bins.max() + 1):
+            window = np.abs(heights - (b + 0.5) * step) <= SIDE_BAND
+            threshold[b - bins.min()] = np.quantile(lateral[window], 1 - SIDE_SHARE) if window.any() else np.inf
+        keep[np.flatnonzero(side)] = lateral >= threshold[bins - bins.min()]
+    return candidates[keep]
+
+
+def outer_layer_colours(positions: torch.Tensor, parts: torch.Tensor, colours: torch.Tensor, seen: torch.Tensor
+                        ) -> torch.Tensor:
+    """``colours`` [N, 3] ([0, 1]: the photo's where ``seen`` [N], the carried guess elsewhere) with
+    the hidden Gaussians of :data:`TORSO_PARTS` moved :data:`SIDE_WEIGHT` of the way to the median
+    colour of the :data:`NEIGHBOURS` seen torso sides (:func:`torso_sides`) nearest in height, when
+    one lies within :data:`SIDE_BAND` (see the module docstring). ``positions`` [N, 3] rest pose,
+    ``parts`` [N]."""
+    from scipy.spatial import cKDTree
+
+    torso = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in TORSO_PARTS])).numpy()
+    seen_np = seen.numpy()
+    hidden = np.flatnonzero(torso & ~seen_np)
+    shown = np.flatnonzero(torso & seen_np)
+    if len(hidden) == 0 or len(shown) < NEIGHBOURS:
+        return colours
+    centre = float(np.median(positions[torso, 0].numpy()))
+    sides = torso_sides(positions, shown, centre)
+    heights = positions[:, 1:2].numpy()
+    distance, index = cKDTree(heights[sides]).query(heights[hidden], k=min(NEIGHBOURS, len(sides)))
+    distance, index = distance.reshape(len(hidden), -1), index.reshape(len(hidden), -1)
+    side_colours = torch.from_numpy(np.median(colours.numpy()[sides][index], axis=1)).to(colours.dtype)
+    near = torch.from_numpy(hidden[distance[:, 0] <= SIDE_BAND])
+    out = colours.clone()
+    out[near] = (1 - SIDE_WEIGHT) * colours[near] + SIDE_WEIGHT * side_colours[distance[:, 0] <= SIDE_BAND]
     return out

@@ -26,7 +26,7 @@ from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
 from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
-from core.recon.hidden_side import carry_changes
+from core.recon.hidden_side import carry_changes, outer_layer_colours
 from core.render.projection import EPS_2D
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
@@ -312,7 +312,8 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
         colours = cloud.base_colors()
         refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
         carried = carry_changes(cloud.means, parts, refined_colours - colours, seen, colours)
-        colours = (colours + carried).clamp(0, 1)
+        colours = torch.where(seen[:, None], refined_colours, (colours + carried).clamp(0, 1))
+        colours = outer_layer_colours(cloud.means, parts, colours, seen)
         sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
     means = cloud.means
     if posed_offset is not None:

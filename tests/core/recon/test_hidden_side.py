@@ -1,6 +1,7 @@
 import torch
 
-from core.recon.hidden_side import carry_changes, partner_positions
+from core.body.parts import PART_INDEX
+from core.recon.hidden_side import SIDE_WEIGHT, carry_changes, outer_layer_colours, partner_positions
 
 
 def _torso(count: int = 3000):
@@ -65,3 +66,26 @@ def test_with_the_networks_colours_the_back_takes_the_correction_of_the_same_mat
     torch.testing.assert_close(with_colours[back], (torch.tensor([0.05, 0.05, 0.05]) - brown).expand(
         int(back.sum()), 3), atol=1e-6, rtol=0)  # the hair's: black
     torch.testing.assert_close(with_colours[seen], correction[seen])
+
+
+def test_the_torsos_back_leans_towards_the_colour_of_its_sides():
+    """An open grey coat over a blue shirt: the photo shows blue between the coat's edges and grey at
+    the sides. The network painted the back blue; it turns half-way to the coat's grey, whatever its
+    height (no seam), while a back arm and a head above the torso keep their colour."""
+    positions, parts, seen = _torso()
+    chest, arm = PART_INDEX["chest"], PART_INDEX["left_upper_arm"]
+    parts = torch.where(parts == 0, chest, arm)
+    blue, grey, brown = torch.tensor([0.1, 0.2, 0.7]), torch.tensor([0.5, 0.5, 0.5]), torch.tensor([0.4, 0.3, 0.2])
+    shirt = positions[:, 0].abs() < 0.08
+    colours = torch.where((seen & ~shirt)[:, None], grey, blue).clone()
+    colours[parts == arm] = brown
+    out = outer_layer_colours(positions, parts, colours, seen)
+    back = ~seen & (parts == chest)
+    torch.testing.assert_close(out[seen], colours[seen])  # what the photo shows stays
+    torch.testing.assert_close(out[back], ((1 - SIDE_WEIGHT) * blue + SIDE_WEIGHT * grey).expand(int(back.sum()), 3))
+    torch.testing.assert_close(out[parts == arm], colours[parts == arm])  # not the torso
+    above = positions + torch.tensor([0.0, 0.1, 0.0])  # a torso whose seen sides end 4 cm below the back's top
+    above_seen = seen & (positions[:, 1] < 0.5)
+    top = ~above_seen & (parts == chest) & (positions[:, 1] > 0.55)
+    lifted = outer_layer_colours(above, parts, colours, above_seen)
+    torch.testing.assert_close(lifted[top], colours[top])  # no side within reach: the carried guess
