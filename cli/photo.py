@@ -96,7 +96,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     model = model_dir(args)
     body = load_body(args.body, args.smplx_dir)
     failed = []
-    with Pipeline.from_settings(body, args.preset, model_dir=model) as pipeline:
+    with Pipeline.from_settings(body, args.preset, model_dir=model, grabcut=args.grabcut) as pipeline:
         for index, name in enumerate(args.photos, 1):
             print(f"[{index}/{len(args.photos)}] {name}", file=sys.stderr)
             try:
@@ -127,7 +127,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     status = _cmd_reconstruct(argparse.Namespace(  # every format of the avatar itself (a motion file is not)
         photos=[str(photo)], output=str(out), model=args.model,
         formats=tuple(f for f in FORMATS if f not in NEEDS_MOTION), body="anny",
-        smplx_dir=None, preset=args.preset))
+        smplx_dir=None, preset=args.preset, grabcut=True))
     if status != 0:
         return status
     avatar = out / f"{photo.stem}.avatar"
@@ -211,6 +211,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "back PNG); default all but the glTF and .spz splats")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
+    recon.add_argument("--grabcut", action=argparse.BooleanOptionalAction, default=True,
+                       help="sharpen mediapipe's person mask to the photo's edges with GrabCut (default: on)")
     recon.set_defaults(func=_cmd_reconstruct)
 
     demo = sub.add_parser("demo", help="the bundled example photo → avatar, shown walking (headless: files)")

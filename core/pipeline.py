@@ -74,18 +74,20 @@ class Pipeline:
     """The loaded parts (body model, detector, network), reusable across photos in one thread."""
 
     def __init__(self, body: BodyModel, model_dir: str | os.PathLike[str], preset: str | Preset = "balanced",
-                 onnx: str | os.PathLike[str] | None = None) -> None:
+                 onnx: str | os.PathLike[str] | None = None, grabcut: bool = True) -> None:
+        """``grabcut``: sharpen the person mask to the photo's edges (:meth:`observe`)."""
         if isinstance(preset, str) and preset not in PRESETS:
             raise ValueError(f"unknown preset '{preset}' ({', '.join(PRESETS)})")
         self.preset = PRESETS[preset] if isinstance(preset, str) else preset
         self.body = body
         self.detector = PersonDetector()
+        self.grabcut = grabcut
         self.reconstructor = Reconstructor(Path(model_dir), body, onnx=onnx)
 
     @classmethod
     def from_settings(cls, body: BodyModel, preset: str = "balanced", backend: str = "torch",
                       model_dir: str | os.PathLike[str] | None = None,
-                      cache_dir: str | os.PathLike[str] | None = None) -> Pipeline:
+                      cache_dir: str | os.PathLike[str] | None = None, grabcut: bool = True) -> Pipeline:
         """The pipeline that the app's preferences or the command line's options name: the network in
         ``model_dir`` (default: the shipped one) run by ``backend`` "torch" or "onnxruntime" (its ONNX
         export made once into ``cache_dir``, :func:`core.recon.onnx_runtime.cached_onnx`)."""
@@ -98,7 +100,7 @@ class Pipeline:
         if backend == "onnxruntime" and cache_dir is None:
             raise ValueError("the onnxruntime backend needs a folder for the network's ONNX export")
         onnx = cached_onnx(model, cache_dir) if backend == "onnxruntime" else None
-        return cls(body, model, preset, onnx=onnx)
+        return cls(body, model, preset, onnx=onnx, grabcut=grabcut)
 
     def warm_up(self, progress: Progress | None = None, cancel: CancelToken | None = None) -> None:
         """Have everything a reconstruction needs ready: the body model, detector and network are loaded
@@ -120,9 +122,10 @@ class Pipeline:
 
     def observe(self, photo: Photo, allow_several: bool = False, cancel: CancelToken | None = None
                 ) -> PersonObservation:
-        """Detect the person of ``photo`` (raises :class:`core.detect.person.DetectionError`, or
+        """Detect the person of ``photo``, the mask sharpened with GrabCut unless the pipeline was made
+        without ``grabcut`` (raises :class:`core.detect.person.DetectionError`, or
         :class:`core.progress.Cancelled` once ``cancel`` is set)."""
-        return self.detector.observe(photo, allow_several=allow_several, cancel=cancel)
+        return self.detector.observe(photo, allow_several=allow_several, grabcut=self.grabcut, cancel=cancel)
 
     def fit(self, photo: Photo, observation: PersonObservation, constraints: Constraints | None = None,
             init: BodyFit | None = None, progress: Progress | None = None, cancel: CancelToken | None = None,

@@ -203,9 +203,10 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     as the photo's (a side seen edge-on), so pulling them in keeps the avatar from bloating when it
     turns. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
     their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
-    take the network's plus the photo's corrections of the seen Gaussians around them
-    (:mod:`core.recon.hidden_side`), otherwise the network's. With ``carve``, last, splayed fingers
-    outside the photo's silhouette turn transparent (:func:`_refined_cloud`)."""
+    take the network's plus the photo's corrections of the seen Gaussians around them, the
+    torso's leaning to the colour of its sides (:mod:`core.recon.hidden_side`), otherwise the
+    network's. With ``carve``, last, splayed fingers outside the photo's silhouette turn transparent
+    (:func:`_refined_cloud`)."""
     if iterations <= 0:
         return avatar
 

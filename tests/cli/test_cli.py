@@ -185,7 +185,7 @@ def test_reconstruct_writes_every_format_and_reports_failures(tmp_path, tiny_mod
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not an image")
     result = run("reconstruct", str(PHOTOS / "01_pifu_ryota.png"), str(bad), "--model", str(tiny_model[0]),
-                 "-o", str(tmp_path / "out"))
+                 "-o", str(tmp_path / "out"), "--no-grabcut")
     assert result.returncode == 1 and "1 of 2 photo(s) reconstructed" in result.stdout
     assert "broken.jpg" in result.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())

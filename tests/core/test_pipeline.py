@@ -113,6 +113,21 @@ def test_interrupted_reconstruct_command_writes_nothing(tmp_path):
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
 
 
+@needs_photos
+def test_the_pipeline_sharpens_the_person_mask_unless_told_not_to(anny_body, tiny_model):
+    import numpy as np
+
+    from core.detect.person import PersonDetector
+
+    photo = load_image(PHOTOS / "01_pifu_ryota.png")
+    with PersonDetector() as detector:
+        raw, sharp = (detector.observe(photo, grabcut=grabcut).mask for grabcut in (False, True))
+    assert not np.array_equal(raw, sharp)
+    for grabcut, expected in ((True, sharp), (False, raw)):
+        with Pipeline.from_settings(anny_body, "fast", model_dir=tiny_model[0], grabcut=grabcut) as pipeline:
+            assert np.array_equal(pipeline.observe(photo).mask, expected)
+
+
 def test_pipeline_from_settings_picks_the_network_and_its_backend(anny_body, tiny_model, tmp_path):
     from core.recon.onnx_runtime import OnnxNetwork
     from core.resources import shipped_model_dir
