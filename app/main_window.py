@@ -517,7 +517,8 @@ class MainWindow(QMainWindow):
             self.apply_preferences(dialog.result_preferences())
 
     def apply_preferences(self, preferences: Preferences) -> None:
-        """Use and persist ``preferences``; a changed body, preset or backend reloads the pipeline."""
+        """Use and persist ``preferences``; a changed body, preset, backend, threads or mask sharpening
+        reloads the pipeline."""
         reload = {k: v for k, v in vars(preferences).items() if k != "background"} != \
                  {k: v for k, v in vars(self.preferences).items() if k != "background"}
         self.preferences = preferences

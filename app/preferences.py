@@ -1,5 +1,5 @@
 """Preferences kept with QSettings (body model, quality preset, network backend, background colour,
-threads, recent files, window geometry) and the dialog that edits them."""
+threads, person-mask sharpening, recent files, window geometry) and the dialog that edits them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QColorDialog,
     QComboBox,
     QDialog,
@@ -38,6 +39,7 @@ class Preferences:
     backend: str = "torch"
     background: str = "#26282e"
     threads: int = 1
+    sharpen_mask: bool = True  # GrabCut on mediapipe's person mask (core.detect.person.refine_mask)
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
@@ -52,10 +54,11 @@ class Preferences:
         except (TypeError, ValueError):
             threads = default.threads
         background = str(settings.value("background", default.background))
+        sharpen = str(settings.value("sharpen_mask", default.sharpen_mask)).lower() not in ("false", "0")
         return cls(choice("body_model", ("anny", "smplx"), default.body_model),
                    str(settings.value("smplx_dir", default.smplx_dir)),
                    choice("preset", tuple(PRESETS), default.preset), choice("backend", BACKENDS, default.backend),
-                   background if QColor(background).isValid() else default.background, threads)
+                   background if QColor(background).isValid() else default.background, threads, sharpen)
 
     def save(self, settings: QSettings) -> None:
         for key, value in vars(self).items():
@@ -103,6 +106,8 @@ class PreferencesDialog(QDialog):
         self.background_button.clicked.connect(self._pick_colour)
         self.threads = QSpinBox(minimum=1, maximum=64, value=preferences.threads)
         self.threads.setToolTip("torch CPU threads for reconstruction (1 is best on two-core machines)")
+        self.sharpen_mask = QCheckBox("Sharpen it to the photo's edges (GrabCut)", checked=preferences.sharpen_mask)
+        self.sharpen_mask.setToolTip("off: keep mediapipe's own mask, a pixel or two off the person's outline")
         form = QFormLayout(self)
         form.addRow("Body model", self.body)
         form.addRow("SMPL-X folder", smplx_row)
@@ -110,6 +115,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Network backend", self.backend)
         form.addRow("Background", self.background_button)
         form.addRow("Threads", self.threads)
+        form.addRow("Person mask", self.sharpen_mask)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -128,4 +134,5 @@ class PreferencesDialog(QDialog):
 
     def result_preferences(self) -> Preferences:
         return Preferences(self.body.currentText(), self.smplx_dir.text().strip(), self.preset.currentText(),
-                           self.backend.currentText(), self.background.name(), self.threads.value())
+                           self.backend.currentText(), self.background.name(), self.threads.value(),
+                           self.sharpen_mask.isChecked())

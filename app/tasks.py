@@ -56,13 +56,14 @@ def pipeline_for(preferences: Preferences, cache: dict):
     from core.pipeline import Pipeline
 
     torch.set_num_threads(preferences.threads)
-    key = ("pipeline", preferences.body_model, preferences.smplx_dir, preferences.preset, preferences.backend)
+    key = ("pipeline", preferences.body_model, preferences.smplx_dir, preferences.preset, preferences.backend,
+           preferences.sharpen_mask)
     if key not in cache:
         for old in [k for k in cache if k[0] == "pipeline"]:
             cache.pop(old).close()
         body = shared_body_model(preferences.body_model, preferences.smplx_dir or None)
         cache[key] = Pipeline.from_settings(body, preferences.preset, preferences.backend,
-                                            cache_dir=user_cache_dir("avatarium"))
+                                            cache_dir=user_cache_dir("avatarium"), grabcut=preferences.sharpen_mask)
     return cache[key]
 
 

@@ -300,10 +300,11 @@ def test_group_photo_offers_the_people_and_a_click_chooses_one(qapp, tmp_path):
 def test_preferences_persist(qapp, tmp_path):
     settings = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings)
-    win.apply_preferences(Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2))
+    chosen = Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2, sharpen_mask=False)
+    win.apply_preferences(chosen)
     win.close()
     again = MainWindow(QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat))
-    assert again.preferences == Preferences(preset="best", backend="onnxruntime", background="#102030", threads=2)
+    assert again.preferences == chosen
     assert again.viewport.background.name() == "#102030"
     again.close()
 
