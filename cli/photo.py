@@ -177,6 +177,12 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_grabcut_option(parser: argparse.ArgumentParser) -> None:
+    """``--grabcut/--no-grabcut``: whether the person mask is sharpened (``args.grabcut``)."""
+    parser.add_argument("--grabcut", action=argparse.BooleanOptionalAction, default=True,
+                        help="sharpen mediapipe's person mask to the photo's edges with GrabCut (default: on)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's commands to the ``avatarium`` parser."""
     fit = sub.add_parser("fit", help="fit the body model to the person in a photo (JSON, optional overlay)")
@@ -192,8 +198,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "degrees (default 4: a long lens; the fit is least wrong from other sides with it)")
     fit.add_argument("--fit-focal", action="store_true", help="also fit the focal length")
     fit.add_argument("--hands", action="store_true", help="detect hands and face (Holistic) and fit the fingers")
-    fit.add_argument("--grabcut", action=argparse.BooleanOptionalAction, default=True,
-                     help="sharpen mediapipe's person mask to the photo's edges with GrabCut (default: on)")
+    add_grabcut_option(fit)
     fit.set_defaults(func=_cmd_fit)
 
     recon = sub.add_parser("reconstruct", help="photo(s) → avatar: detect, fit, network; write .ply, fit, preview")
@@ -211,8 +216,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "back PNG); default all but the glTF and .spz splats")
     recon.add_argument("--body", choices=["anny", "smplx"], default="anny", help="body model")
     recon.add_argument("--smplx-dir", help="folder holding your SMPLX_NEUTRAL.npz")
-    recon.add_argument("--grabcut", action=argparse.BooleanOptionalAction, default=True,
-                       help="sharpen mediapipe's person mask to the photo's edges with GrabCut (default: on)")
+    add_grabcut_option(recon)
     recon.set_defaults(func=_cmd_reconstruct)
 
     demo = sub.add_parser("demo", help="the bundled example photo → avatar, shown walking (headless: files)")

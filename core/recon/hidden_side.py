@@ -150,8 +150,9 @@ def outer_layer_colours(positions: torch.Tensor, parts: torch.Tensor, colours: t
     heights = positions[:, 1:2].numpy()
     distance, index = cKDTree(heights[sides]).query(heights[hidden], k=min(NEIGHBOURS, len(sides)))
     distance, index = distance.reshape(len(hidden), -1), index.reshape(len(hidden), -1)
-    side_colours = torch.from_numpy(np.median(colours.numpy()[sides][index], axis=1)).to(colours.dtype)
-    near = torch.from_numpy(hidden[distance[:, 0] <= SIDE_BAND])
+    close = distance[:, 0] <= SIDE_BAND
+    side_colours = torch.from_numpy(np.median(colours.numpy()[sides][index[close]], axis=1)).to(colours.dtype)
+    near = torch.from_numpy(hidden[close])
     out = colours.clone()
-    out[near] = (1 - SIDE_WEIGHT) * colours[near] + SIDE_WEIGHT * side_colours[distance[:, 0] <= SIDE_BAND]
+    out[near] = (1 - SIDE_WEIGHT) * colours[near] + SIDE_WEIGHT * side_colours
     return out
