@@ -26,7 +26,7 @@ from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
 from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
-from core.recon.hidden_side import carry_changes, outer_layer_colours
+from core.recon.hidden_side import carry_changes, invented_materials, outer_layer_colours, unseen_materials
 from core.render.projection import EPS_2D
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
@@ -204,7 +204,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     turns. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
     their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
     take the network's plus the photo's corrections of the seen Gaussians around them, the
-    torso's leaning to the colour of its sides (:mod:`core.recon.hidden_side`), otherwise the
+    photo's own colour where the network invented a material the photo does not show on that part,
+    the torso's leaning to the colour of its sides (:mod:`core.recon.hidden_side`), otherwise the
     network's. With ``carve``, last, splayed fingers outside the photo's silhouette turn transparent
     (:func:`_refined_cloud`)."""
     if iterations <= 0:
@@ -263,8 +264,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     report(progress, 1.0, "Avatar refined", cancel)
     with torch.no_grad():
         posed_offset = max_shift * torch.tanh(shift) @ image_plane if geometry else None
-        refined = _refined_cloud(avatar, body, view, posed, rotation, seen[:, 0], sh0.detach(), posed_offset,
-                                 log_scales.detach(), opacity.detach(), carry, carve, size)
+        refined = _refined_cloud(avatar, body, view, posed, rotation, seen[:, 0], movable[:, 0], sh0.detach(),
+                                 posed_offset, log_scales.detach(), opacity.detach(), carry, carve, size)
     return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)
 
 
@@ -295,14 +296,17 @@ def _changeable(avatar: Avatar, body: BodyModel, fit: BodyFit, view: InputView, 
 
 
 def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: GaussianCloud, rotation: torch.Tensor,
-                   seen: torch.Tensor, sh0: torch.Tensor, posed_offset: torch.Tensor | None, log_scales: torch.Tensor,
-                   opacity: torch.Tensor, carry: bool, carve: float | None, size: int) -> GaussianCloud:
+                   seen: torch.Tensor, movable: torch.Tensor, sh0: torch.Tensor, posed_offset: torch.Tensor | None,
+                   log_scales: torch.Tensor, opacity: torch.Tensor, carry: bool, carve: float | None, size: int
+                   ) -> GaussianCloud:
     """The avatar's rest-pose cloud with refinement's results: ``posed_offset`` [N, 3] (world shifts in
     the fitted pose, None without geometry) turned back into the rest pose, sizes, opacities, the
     colours ``sh0`` [N, 3] of the ``seen`` [N] Gaussians and, with ``carry``, their corrections
-    carried to the hidden ones. With ``carve``, every Gaussian of a hand whose centre lies outside the
-    person mask by more than ``carve`` of the ``size`` px crop turns transparent (0: wherever the centre
-    falls outside, half the footprint sticks out): fingers the fit splayed where the photo shows none
+    carried to the hidden ones; those on the photo's outline (``movable`` [N] but not seen: the photo
+    shows them edge-on) keep the carried colour even where the network invented their material. With
+    ``carve``, every Gaussian of a hand whose centre lies outside the person mask by more than
+    ``carve`` of the ``size`` px crop turns transparent (0: wherever the centre falls outside, half the
+    footprint sticks out): fingers the fit splayed where the photo shows none
     are outside the person from every side, and they would stretch the avatar's outline (its box, by
     which views of it are aligned; 1 % of the crop left fingertips 9 px beyond a 510 px photo's hand).
     Elsewhere a Gaussian outside the mask means the fitted body is off (legs crossed where the photo
@@ -310,11 +314,13 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     cloud = avatar.cloud
     parts = surface_parts(body, avatar.binding.triangles, avatar.binding.barycentric)
     if carry:
-        colours = cloud.base_colors()
+        network = cloud.base_colors()
         refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
-        carried = carry_changes(cloud.means, parts, refined_colours - colours, seen, colours)
-        colours = torch.where(seen[:, None], refined_colours, (colours + carried).clamp(0, 1))
-        colours = outer_layer_colours(cloud.means, parts, colours, seen)
+        carried = carry_changes(cloud.means, parts, refined_colours - network, seen, network)
+        colours = torch.where(seen[:, None], refined_colours, (network + carried).clamp(0, 1))
+        invented = torch.where(movable, 0.0, invented_materials(parts, network, seen))
+        colours = unseen_materials(cloud.means, parts, colours, seen, invented)
+        colours = outer_layer_colours(cloud.means, parts, colours, seen, invented)
         sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
     means = cloud.means
     if posed_offset is not None:

@@ -1,7 +1,16 @@
 import torch
 
 from core.body.parts import PART_INDEX
-from core.recon.hidden_side import SIDE_WEIGHT, carry_changes, outer_layer_colours, partner_positions
+from core.recon.hidden_side import (
+    MATERIAL_FAR,
+    MATERIAL_NEAR,
+    SIDE_WEIGHT,
+    carry_changes,
+    invented_materials,
+    outer_layer_colours,
+    partner_positions,
+    unseen_materials,
+)
 
 
 def _torso(count: int = 3000):
@@ -89,3 +98,43 @@ def test_the_torsos_back_leans_towards_the_colour_of_its_sides():
     top = ~above_seen & (parts == chest) & (positions[:, 1] > 0.55)
     lifted = outer_layer_colours(above, parts, colours, above_seen)
     torch.testing.assert_close(lifted[top], colours[top])  # no side within reach: the carried guess
+
+
+def test_a_material_the_network_invented_on_the_back_takes_the_photos_colour_around_it():
+    """Black trousers: the network painted a thigh's back black with a pink blotch and a grey stripe the
+    photo shows on the front too; the photo's black is a little lighter. The blotch turns the photo's
+    black; the stripe (a material the photo shows), and the same pink on a head, stay as carried."""
+    positions, parts, seen = _torso()
+    thigh, head = PART_INDEX["left_thigh"], PART_INDEX["head"]
+    parts = torch.where(parts == 0, thigh, head)
+    black, pink, grey = torch.tensor([0.05, 0.05, 0.05]), torch.tensor([0.9, 0.6, 0.6]), torch.tensor([0.5, 0.5, 0.5])
+    stripe = (positions[:, 0] - 0.1).abs() < 0.02
+    blotch = ~seen & ((positions[:, :2] - torch.tensor([-0.05, 0.3])).norm(dim=1) < 0.06)
+    network = torch.where(stripe[:, None], grey, black).clone()
+    network[blotch | (parts == head)] = pink
+    photo = torch.where(stripe[:, None], grey, torch.tensor([0.1, 0.1, 0.1]))
+    colours = torch.where(seen[:, None], photo, network)  # as carried: the hidden keep the network's here
+    invented = invented_materials(parts, network, seen)
+    assert (invented[blotch & (parts == thigh)] == 1).all()
+    assert (invented[~blotch] == 0).all()  # seen, black, the stripe, and the head whatever its colour
+    out = unseen_materials(positions, parts, colours, seen, invented)
+    torch.testing.assert_close(out[blotch & (parts == thigh)],
+                               torch.tensor([0.1, 0.1, 0.1]).expand(int((blotch & (parts == thigh)).sum()), 3))
+    torch.testing.assert_close(out[~blotch], colours[~blotch])
+    between = network.clone()
+    between[blotch] = black + (MATERIAL_NEAR + MATERIAL_FAR) / 2 / 3 ** 0.5  # half-way to another material
+    torch.testing.assert_close(invented_materials(parts, between, seen)[blotch & (parts == thigh)],
+                               torch.full((int((blotch & (parts == thigh)).sum()),), 0.5, dtype=torch.float64))
+
+
+def test_an_invented_material_on_the_torsos_back_takes_its_sides_colour_whole():
+    positions, parts, seen = _torso()
+    chest = PART_INDEX["chest"]
+    parts = torch.where(parts == 0, chest, PART_INDEX["left_upper_arm"])
+    blue, grey = torch.tensor([0.1, 0.2, 0.7]), torch.tensor([0.5, 0.5, 0.5])
+    colours = torch.where(seen[:, None], grey, blue)
+    back = ~seen & (parts == chest)
+    invented = back.double()
+    out = outer_layer_colours(positions, parts, colours, seen, invented)
+    torch.testing.assert_close(out[back], grey.expand(int(back.sum()), 3))
+    assert unseen_materials(positions, parts, colours, seen, invented).equal(colours)  # left to the sides

@@ -68,6 +68,33 @@ def test_the_hidden_side_takes_the_photos_corrections(anny_body):
         assert (carried[~seen & where].mean(0) - photo).norm() < 0.5 * (grey[~seen & where].mean(0) - photo).norm()
 
 
+def test_a_blotch_the_network_invented_on_the_hidden_side_takes_the_photos_colour(anny_body):
+    """The network painted the back of a thigh pink, a colour it gave no Gaussian the photo shows:
+    refinement gives that back the photo's colour of the thigh instead of carrying the pink."""
+    from core.body.parts import PART_INDEX
+    from core.body.surface import surface_parts
+    from core.gaussians import GaussianCloud, rgb_to_sh0
+
+    person, fit, observation, avatar = _setup(anny_body)
+    grey = avatar.cloud.base_colors()
+    kept = refine_avatar(avatar, anny_body, fit, person.rgb, observation, iterations=8, size=96, geometry=False,
+                         carry=False).cloud.base_colors()
+    seen = (kept - grey).abs().sum(1) > 1e-6
+    thigh = surface_parts(anny_body, avatar.binding.triangles, avatar.binding.barycentric) == PART_INDEX["left_thigh"]
+    blotch = ~seen & thigh
+    pink = torch.tensor([1.0, 0.4, 0.7])
+    cloud = avatar.cloud
+    sh = cloud.sh.clone()
+    sh[blotch, 0] = rgb_to_sh0(pink)
+    painted = type(avatar)(GaussianCloud(cloud.means, cloud.quats, cloud.log_scales, cloud.opacity_logits, sh),
+                           avatar.binding, avatar.body_model, avatar.shape)
+    refined = refine_avatar(painted, anny_body, fit, person.rgb, observation, iterations=8, size=96,
+                            geometry=False).cloud.base_colors()
+    photo = kept[seen & thigh].median(0).values
+    away = (refined[blotch] - photo).norm(dim=1)
+    assert float(away.median()) < 0.25 * float((pink - grey[0]).norm())
+
+
 def test_geometry_refinement_fits_the_outline_and_moves_within_bounds(anny_body):
     from core.recon.refine import CARVED_LOGIT, input_view_scores
 
