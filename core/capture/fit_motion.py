@@ -34,7 +34,7 @@ from core.body.model import BodyModel
 from core.body.motions import relaxed_pose
 from core.camera import project
 from core.capture.keypoint_skin import KeypointSkin
-from core.fit.fit_body import BODY_JOINTS, FINGERS, KEYPOINT_WEIGHT, PRIOR_WEIGHT
+from core.fit.fit_body import BODY_JOINTS, FINGERS, KEYPOINT_WEIGHT, relaxed_prior
 from core.fit.landmarks3d import facing_error, in_ray_frame, limb_direction_error
 from core.fit.robust import geman_mcclure
 from core.fit.targets import HAND_JOINTS
@@ -84,8 +84,7 @@ class MotionProblem:
         self.prior_mean = relaxed_pose()
         self.free = torch.zeros(NUM_JOINTS, 1)
         self.free[[0, *BODY_JOINTS, *(FINGERS if hands else [])]] = 1.0
-        self.prior_joints = self.free.clone()
-        self.prior_joints[0] = 0.0  # the pelvis turns freely
+        self.prior_joints = [*BODY_JOINTS, *(FINGERS if hands else [])]  # the pelvis turns freely
         self._one_vertex = torch.zeros(1, dtype=torch.int64)
 
     def pose(self, poses: torch.Tensor, roots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -139,8 +138,7 @@ class MotionProblem:
             hand_uv = project(joints[:, HAND_JOINTS], self.viewmat, self.K, min_depth=1e-3)
             total = total + o.hand_weight * geman_mcclure(hand_uv, hands[..., :2], hands[..., 2], 0.3 * o.sigma,
                                                           self.height_px).sum()
-        deviation = (poses - self.prior_mean).square() * self.prior_joints
-        total = total + o.pose_prior * (PRIOR_WEIGHT[:, None] * deviation).sum()
+        total = total + o.pose_prior * relaxed_prior(poses, self.prior_mean, self.prior_joints).sum()
         total = total + o.limit_weight * limit_violation(poses)[:, 1:].square().sum()
         if o.learned_prior > 0:
             from core.fit.pose_prior import shipped_pose_prior

@@ -71,6 +71,16 @@ PRIOR_WEIGHT = torch.tensor([1.0 if n.startswith(("spine", "neck", "head")) else
                               else 0.1 for n in JOINT_NAMES])
 
 
+def relaxed_prior(poses: torch.Tensor, mean: torch.Tensor, joints: list[int] | None = None) -> torch.Tensor:
+    """The relaxed-pose prior [...]: Σ :data:`PRIOR_WEIGHT` · (pose − ``mean``)² over the joints of axis-angle
+    ``poses`` [..., J, 3] (radians) and the relaxed standing ``mean`` [J, 3]; only over ``joints`` (indices)
+    when given."""
+    weight = PRIOR_WEIGHT[:, None]
+    if joints is not None:
+        poses, mean, weight = poses[..., joints, :], mean[joints], weight[joints]
+    return (weight * (poses - mean).square()).sum((-1, -2))
+
+
 _RELINEARISE = 15  # iterations between re-linearisations of the shape state
 
 
@@ -295,7 +305,7 @@ class _Problem:
         uv = self.project(keypoints, log_focal, pitch)
         fit = geman_mcclure(uv, t.keypoints, self.weights, o.sigma, t.size)
         limits = o.limit_weight * limit_violation(poses)[:, 1:].square().sum((-1, -2))
-        relaxed = o.pose_prior * (PRIOR_WEIGHT[:, None] * (poses - self.prior_mean).square()).sum((-1, -2))
+        relaxed = o.pose_prior * relaxed_prior(poses, self.prior_mean)
         seen = self.landmark_terms(out.joints, keypoints, pitch)
         return fit + limits + relaxed + seen + o.flip_prior * shipped_pose_prior().nll(poses)
 
@@ -369,8 +379,7 @@ class _Problem:
         terms = {"keypoints": geman_mcclure(uv, t.keypoints, weight, o.sigma, t.size)}
         pose = params["pose"]
         free = stage.joints
-        deviation = (pose[free] - self.prior_mean[free]).square()
-        terms["pose_prior"] = o.pose_prior * (PRIOR_WEIGHT[free, None] * deviation).sum()
+        terms["pose_prior"] = o.pose_prior * relaxed_prior(pose, self.prior_mean, free)
         if o.learned_prior > 0 and len(free) > 1 and not (self.pin_keypoints or self.pin_joints):
             from core.fit.pose_prior import shipped_pose_prior  # the user's pins win over what is likely
 

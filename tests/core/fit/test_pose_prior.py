@@ -44,3 +44,17 @@ def test_the_fit_with_the_learned_prior_ends_in_a_likelier_pose(anny_body, synth
     learned = fit_body(anny_body, observation, frame, FitOptions(clothing=None, learned_prior=1e-3))
     prior = shipped_pose_prior()
     assert float(prior.nll(torch.tensor(learned.pose))) < float(prior.nll(torch.tensor(plain.pose))) - 0.5
+
+
+def test_the_relaxed_prior_weighs_each_joints_distance_from_the_relaxed_pose_over_any_batch():
+    from core.body.joints import NUM_JOINTS
+    from core.fit.fit_body import PRIOR_WEIGHT, relaxed_prior
+
+    mean = relaxed_pose()
+    poses = mean + 0.1 * torch.randn(2, 3, NUM_JOINTS, 3, generator=torch.Generator().manual_seed(0))
+    expected = (PRIOR_WEIGHT[:, None] * (poses - mean).square()).sum((-1, -2))
+    torch.testing.assert_close(relaxed_prior(poses, mean), expected)  # [2, 3]
+    assert float(relaxed_prior(mean, mean)) == 0.0
+    only = [3, 7]
+    partial = sum(PRIOR_WEIGHT[j] * (poses[..., j, :] - mean[j]).square().sum(-1) for j in only)
+    torch.testing.assert_close(relaxed_prior(poses, mean, only), partial)
