@@ -161,8 +161,8 @@ def unseen_materials(positions: torch.Tensor, parts: torch.Tensor, colours: torc
     """``colours`` [N, 3] ([0, 1]: the photo's where ``seen`` [N], the carried guess elsewhere) with
     each hidden Gaussian moved ``invented`` [N] (:func:`invented_materials`) of the way to the median
     colour of the :data:`MATERIAL_POOL` seen Gaussians of its part nearest its front/back partner; the
-    torso's are left to :func:`outer_layer_colours`, which takes them to the colour of its sides.
-    ``positions`` [N, 3] rest pose, ``parts`` [N]."""
+    torso's are left to :func:`outer_layer_colours`, which takes them to the colour of its sides, and
+    a part the photo does not show keeps them. ``positions`` [N, 3] rest pose, ``parts`` [N]."""
     from scipy.spatial import cKDTree
 
     torso = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in TORSO_PARTS]))
@@ -173,6 +173,8 @@ def unseen_materials(positions: torch.Tensor, parts: torch.Tensor, colours: torc
     out = colours.clone()
     for part in np.unique(parts_np[moved.numpy()]):
         shown = np.flatnonzero(seen_np & (parts_np == part))
+        if len(shown) == 0:  # nothing of the part to take: as carried
+            continue
         hidden = np.flatnonzero(moved.numpy() & (parts_np == part))
         _, index = cKDTree(space[shown]).query(partners[hidden], k=min(MATERIAL_POOL, len(shown)))
         around = torch.from_numpy(np.median(colours_np[shown][index.reshape(len(hidden), -1)], axis=1))

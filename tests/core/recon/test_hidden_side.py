@@ -138,3 +138,5 @@ def test_an_invented_material_on_the_torsos_back_takes_its_sides_colour_whole():
     out = outer_layer_colours(positions, parts, colours, seen, invented)
     torch.testing.assert_close(out[back], grey.expand(int(back.sum()), 3))
     assert unseen_materials(positions, parts, colours, seen, invented).equal(colours)  # left to the sides
+    arm = parts == PART_INDEX["left_upper_arm"]  # never seen
+    assert unseen_materials(positions, parts, colours, seen, arm.double()).equal(colours)  # nothing to take
