@@ -46,6 +46,11 @@ def bone_part(name: str) -> int:
     raise KeyError(f"bone '{name}' belongs to no body part")
 
 
+def on_parts(parts: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
+    """Which entries of the part indices ``parts`` [...] (int64) are one of the parts ``names`` (bool [...])."""
+    return torch.isin(parts, torch.tensor([PART_INDEX[name] for name in names]))
+
+
 def vertex_parts(body: BodyModel) -> torch.Tensor:
     """Part index [V] (int64) of every vertex of ``body``."""
     table = torch.tensor([bone_part(name) for name in body.bone_names])

@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.body.parts import PART_INDEX
+from core.body.parts import PART_INDEX, on_parts
 
 #: Seen Gaussians whose corrections are pooled (a random subset: the field is smooth).
 POOL = 4000
@@ -165,17 +165,16 @@ def unseen_materials(positions: torch.Tensor, parts: torch.Tensor, colours: torc
     a part the photo does not show keeps them. ``positions`` [N, 3] rest pose, ``parts`` [N]."""
     from scipy.spatial import cKDTree
 
-    torso = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in TORSO_PARTS]))
-    moved = (invented > 0) & ~torso
+    moved = ((invented > 0) & ~on_parts(parts, TORSO_PARTS)).numpy()
     seen_np, parts_np = seen.numpy(), parts.numpy()
     partners = partner_positions(positions, parts).numpy()
     space, colours_np = positions.numpy(), colours.numpy()
     out = colours.clone()
-    for part in np.unique(parts_np[moved.numpy()]):
+    for part in np.unique(parts_np[moved]):
         shown = np.flatnonzero(seen_np & (parts_np == part))
         if len(shown) == 0:  # nothing of the part to take: as carried
             continue
-        hidden = np.flatnonzero(moved.numpy() & (parts_np == part))
+        hidden = np.flatnonzero(moved & (parts_np == part))
         _, index = cKDTree(space[shown]).query(partners[hidden], k=min(MATERIAL_POOL, len(shown)))
         around = torch.from_numpy(np.median(colours_np[shown][index.reshape(len(hidden), -1)], axis=1))
         rows = torch.from_numpy(hidden)
@@ -215,7 +214,7 @@ def outer_layer_colours(positions: torch.Tensor, parts: torch.Tensor, colours: t
     pose, ``parts`` [N]."""
     from scipy.spatial import cKDTree
 
-    torso = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in TORSO_PARTS])).numpy()
+    torso = on_parts(parts, TORSO_PARTS).numpy()
     seen_np = seen.numpy()
     hidden = np.flatnonzero(torso & ~seen_np)
     shown = np.flatnonzero(torso & seen_np)

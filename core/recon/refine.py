@@ -18,7 +18,7 @@ from core.avatar.avatar import Avatar
 from core.avatar.skinning import skin_gaussians
 from core.body.lbs import blend_transforms
 from core.body.model import BodyModel
-from core.body.parts import PART_INDEX
+from core.body.parts import on_parts
 from core.body.surface import surface_parts
 from core.camera import PersonFrame, frame_person
 from core.detect.person import PersonObservation
@@ -326,7 +326,7 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
     if posed_offset is not None:
         means = cloud.means + torch.linalg.solve(rotation, posed_offset[..., None])[..., 0]
         if carve is not None:  # a hand outside the photo's silhouette is outside it from every side
-            carved = torch.isin(parts, torch.tensor([PART_INDEX[p] for p in CARVED_PARTS]))
+            carved = on_parts(parts, CARVED_PARTS)
             outside = carved & (mask_depth(view, posed.means + posed_offset) < -carve * size)
             opacity = torch.where(outside, torch.full_like(opacity, CARVED_LOGIT), opacity)
     return GaussianCloud(means, cloud.quats, log_scales, opacity, torch.cat([sh0[:, None], cloud.sh[:, 1:]], 1))
