@@ -5,8 +5,9 @@ surface; each takes the colour, outward offset, shape and opacity of its nearest
 the T-pose): the network's scale multipliers and surface-frame rotation reshape a flat disc of
 σ = 0.6 sample spacings in the surface and 0.1 across it (the render losses train them on the same
 disc at the training points' spacing, see :mod:`core.train.render_loss`; :func:`core.avatar.binding.reshape_discs`).
-Neither the network nor the refinement may thin the surface into pinholes (:func:`solid_floor`), also
-where Gaussians stand off the body and so lie farther apart (:func:`local_spacing`).
+Neither the network nor the refinement may thin the surface into pinholes or flatten it into a faint
+outline seen edge-on (:func:`solid_floor`), also where Gaussians stand off the body and so lie
+farther apart (:func:`local_spacing`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ MIN_OPACITY = 0.9
 #: Least in-plane σ of an avatar's Gaussian, in sample spacings (a disc of the network's is 0.6): a
 #: posed body stretches its surface (shoulders of a raised arm), which 0.6 leaves full of pinholes.
 SOLID_DISC = 0.75
+#: Least σ across a disc (its thin axis), in sample spacings: a surface seen edge-on (the outline from
+#: any view but the photo's) is as many discs deep as it is thick, and flatter ones leave it faint.
+SOLID_THICKNESS = 0.7
 
 
 def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
@@ -40,14 +44,22 @@ def sample_spacing(body: BodyModel, shape: np.ndarray, count: int) -> float:
     return math.sqrt(float(mesh_area(canonical, body.faces)) / count)
 
 
+def least_log_scales(spacing: torch.Tensor | float, count: int) -> torch.Tensor:
+    """The least log σ [count, 3] (metres; axes 0 and 1 in the disc's plane, 2 across it) of
+    ``count`` Gaussians ``spacing`` metres apart ([count] or one value): :data:`SOLID_DISC` spacings in
+    the plane, :data:`SOLID_THICKNESS` across."""
+    least = torch.as_tensor(spacing, dtype=torch.float32).expand(count)[:, None] \
+        * torch.tensor([SOLID_DISC, SOLID_DISC, SOLID_THICKNESS])
+    return least.log()
+
+
 def solid_floor(log_scales: torch.Tensor, opacity_logits: torch.Tensor, spacing: torch.Tensor | float
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``log_scales`` [N, 3] and ``opacity_logits`` [N] raised where needed so Gaussians ``spacing``
-    metres apart ([N] or one value, :func:`local_spacing`) close the surface at any zoom: both
-    in-plane σ of a disc (axes 0 and 1) at least :data:`SOLID_DISC` spacings (neighbours overlap: no
-    pinholes however large the image), opacity at least :data:`MIN_OPACITY`. The thin axis is left alone."""
-    floor = torch.log(SOLID_DISC * torch.as_tensor(spacing, dtype=log_scales.dtype)).expand(len(log_scales))
-    raised = torch.cat([torch.maximum(log_scales[:, :2], floor[:, None]), log_scales[:, 2:]], 1)
+    metres apart ([N] or one value, :func:`local_spacing`) close the surface at any zoom and from any
+    side: σ at least :func:`least_log_scales` (neighbours overlap: no pinholes however large the
+    image; seen edge-on, the surface stays dense enough), opacity at least :data:`MIN_OPACITY`."""
+    raised = torch.maximum(log_scales, least_log_scales(spacing, len(log_scales)).to(log_scales.dtype))
     return raised, opacity_logits.clamp_min(math.log(MIN_OPACITY / (1 - MIN_OPACITY)))
 
 

@@ -25,7 +25,7 @@ from core.detect.person import PersonObservation
 from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
-from core.recon.avatar_builder import SOLID_DISC, avatar_spacing, sample_spacing
+from core.recon.avatar_builder import avatar_spacing, least_log_scales, sample_spacing
 from core.recon.hidden_side import carry_changes, invented_materials, outer_layer_colours, unseen_materials
 from core.render.projection import EPS_2D
 from core.render.rasterize import rasterize
@@ -180,7 +180,7 @@ def input_view_scores(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.nda
 def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray, observation: PersonObservation,
                   iterations: int = 10, size: int = 256, geometry: bool = True, learning_rate: float = 0.1,
                   prior: float = 0.02, mask_weight: float = 3.0, max_shift: float = 0.05, shift_prior: float = 0.05,
-                  min_facing: float = 0.1, min_pixels: float = 0.02, outline_pixels: float = 0.0, carry: bool = True,
+                  min_facing: float = 0.1, min_pixels: float = 0.02, outline_pixels: float = 1.0, carry: bool = True,
                   carve: float | None = 0.0, frame: PersonFrame | None = None,
                   progress: Progress | None = None, cancel: CancelToken | None = None) -> Avatar:
     """A copy of ``avatar`` that reproduces the photo ``rgb`` [H, W, 3] where it shows the person
@@ -198,10 +198,12 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     nor below :func:`core.recon.avatar_builder.solid_floor`: the body's spacing for what the photo
     shows, the wider one of a surface standing off the body for the rest), so the avatar covers the
     person's silhouette (loose clothes, hair) and not the background: an alpha-vs-coverage term (the
-    soft mask) of weight ``mask_weight``. Gaussians that reach past the outline (:func:`on_outline`) move and shrink too
-    (never grow), whichever way they face: the outline seen from behind is made of the same Gaussians
-    as the photo's (a side seen edge-on), so pulling them in keeps the avatar from bloating when it
-    turns. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
+    soft mask) of weight ``mask_weight``. Gaussians that reach past the outline or to within
+    ``outline_pixels`` of it (:func:`outline_margin`) move and shrink too (never grow), whichever way they
+    face: the outline seen from behind is made of the same Gaussians as the photo's (a side seen
+    edge-on), so pulling them in keeps the avatar from bloating when it turns, and the discs just
+    behind the outline, as thick as :func:`core.recon.avatar_builder.solid_floor` keeps them, from
+    fattening it by a pixel. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
     their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
     take the network's plus the photo's corrections of the seen Gaussians around them, the
     photo's own colour where the network invented a material the photo does not show on that part,
@@ -219,8 +221,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     inner = torch.from_numpy(ndimage.binary_erosion(mask[..., 0].numpy() > 0.5, iterations=COLOUR_RING))
     inner = inner[..., None].to(mask.dtype)
     cloud = avatar.cloud
-    posed, rotation, seen, movable, colours = _changeable(avatar, body, fit, view, min_facing, min_pixels,
-                                                          outline_pixels)
+    posed, rotation, seen, movable, edge_on, colours = _changeable(avatar, body, fit, view, min_facing, min_pixels,
+                                                                   outline_pixels)
     initial = torch.where(seen, rgb_to_sh0(colours), cloud.sh[:, 0])
     sh0 = initial.clone().requires_grad_(True)
     shift = torch.zeros(len(cloud), 2, requires_grad=True)  # along the camera's x and y, in units of max_shift
@@ -230,7 +232,7 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     # the wider floor of a surface standing off the body
     spacing = torch.where(seen[:, 0], sample_spacing(body, avatar.shape, len(cloud)),
                           avatar_spacing(body, avatar))
-    floor = torch.log(SOLID_DISC * spacing)[:, None]
+    floor = least_log_scales(spacing, len(cloud))
     opacity = cloud.opacity_logits.clone().requires_grad_(geometry)
     groups = [{"params": [sh0], "lr": learning_rate}]
     if geometry:
@@ -259,23 +261,24 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
         if geometry:
             with torch.no_grad():
                 opacity.clamp_(min=cloud.opacity_logits)
-                log_scales[:, :2].clamp_(min=floor)  # shrunk to fit the photo's outline, but never into pinholes
+                log_scales.clamp_(min=floor)  # shrunk to fit the photo's outline, but never into pinholes
                 torch.where(seen, log_scales, log_scales.clamp(max=cloud.log_scales), out=log_scales)  # unseen: shrink
     report(progress, 1.0, "Avatar refined", cancel)
     with torch.no_grad():
         posed_offset = max_shift * torch.tanh(shift) @ image_plane if geometry else None
-        refined = _refined_cloud(avatar, body, view, posed, rotation, seen[:, 0], movable[:, 0], sh0.detach(),
+        refined = _refined_cloud(avatar, body, view, posed, rotation, seen[:, 0], edge_on, sh0.detach(),
                                  posed_offset, log_scales.detach(), opacity.detach(), carry, carve, size)
     return Avatar(refined, avatar.binding, avatar.body_model, avatar.shape)
 
 
 def _changeable(avatar: Avatar, body: BodyModel, fit: BodyFit, view: InputView, min_facing: float, min_pixels: float,
                 outline_pixels: float
-                ) -> tuple[GaussianCloud, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> tuple[GaussianCloud, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """What refinement may change (see :func:`refine_avatar`): the avatar posed as fitted, its
     Gaussians' blended bone rotations [N, 3, 3], ``seen`` [N, 1] (their colour and size), ``movable``
-    [N, 1] (their position and shrinking: seen or on the outline) and the photo's colours [N, 3]
-    back-projected onto them."""
+    [N, 1] (their position and shrinking: seen, on the outline or within ``outline_pixels`` of it),
+    ``edge_on`` [N] (on the outline but not seen: the photo shows them edge-on) and the photo's colours
+    [N, 3] back-projected onto them."""
     with torch.no_grad():
         transforms = body.forward(torch.tensor(avatar.shape)[None], torch.tensor(fit.pose)[None],
                                   torch.tensor(fit.root)[None]).transforms[0]
@@ -291,19 +294,20 @@ def _changeable(avatar: Avatar, body: BodyModel, fit: BodyFit, view: InputView, 
         # Adam fine-tunes from there instead of dragging every colour the whole way
         colours, shown = back_project(view, posed, view.foreground, view.mask, posed.base_colors(), min_pixels)
     seen = (facing & (shown > min_pixels))[:, None]
-    movable = (seen[:, 0] | on_outline(view, posed, outline_pixels))[:, None]
-    return posed, rotation, seen, movable, colours
+    margin = outline_margin(view, posed)
+    movable = (seen[:, 0] | (margin <= outline_pixels))[:, None]
+    return posed, rotation, seen, movable, ~seen[:, 0] & (margin <= 0), colours
 
 
 def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: GaussianCloud, rotation: torch.Tensor,
-                   seen: torch.Tensor, movable: torch.Tensor, sh0: torch.Tensor, posed_offset: torch.Tensor | None,
+                   seen: torch.Tensor, edge_on: torch.Tensor, sh0: torch.Tensor, posed_offset: torch.Tensor | None,
                    log_scales: torch.Tensor, opacity: torch.Tensor, carry: bool, carve: float | None, size: int
                    ) -> GaussianCloud:
     """The avatar's rest-pose cloud with refinement's results: ``posed_offset`` [N, 3] (world shifts in
     the fitted pose, None without geometry) turned back into the rest pose, sizes, opacities, the
     colours ``sh0`` [N, 3] of the ``seen`` [N] Gaussians and, with ``carry``, their corrections
-    carried to the hidden ones; those on the photo's outline (``movable`` [N] but not seen: the photo
-    shows them edge-on) keep the carried colour even where the network invented their material. With
+    carried to the hidden ones; those on the photo's outline (``edge_on`` [N]: the photo shows them
+    edge-on) keep the carried colour even where the network invented their material. With
     ``carve``, every Gaussian of a hand whose centre lies outside the person mask by more than
     ``carve`` of the ``size`` px crop turns transparent (0: wherever the centre falls outside, half the
     footprint sticks out): fingers the fit splayed where the photo shows none
@@ -318,7 +322,7 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
         refined_colours = (0.5 + SH_C0 * sh0).clamp(0, 1)
         carried = carry_changes(cloud.means, parts, refined_colours - network, seen, network)
         colours = torch.where(seen[:, None], refined_colours, (network + carried).clamp(0, 1))
-        invented = torch.where(movable, 0.0, invented_materials(parts, network, seen))
+        invented = torch.where(edge_on, 0.0, invented_materials(parts, network, seen))
         colours = unseen_materials(cloud.means, parts, colours, seen, invented)
         colours = outer_layer_colours(cloud.means, parts, colours, seen, invented)
         sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
@@ -351,10 +355,9 @@ def mask_depth(view: InputView, means: torch.Tensor) -> torch.Tensor:
     return torch.where(within, depth, beyond)
 
 
-def on_outline(view: InputView, cloud: GaussianCloud, reach: float) -> torch.Tensor:
-    """Which posed Gaussians [N] (bool) of ``cloud`` reach past the outline of ``view``'s person mask:
-    the centre's pixel outside the mask, or inside it by less than ``reach`` pixels plus two of the
-    Gaussian's largest standard deviations (in pixels at its depth)."""
+def outline_margin(view: InputView, cloud: GaussianCloud) -> torch.Tensor:
+    """How far (pixels) each posed Gaussian [N] of ``cloud`` stays inside the outline of ``view``'s
+    person mask: its centre's :func:`mask_depth` less two of its largest standard deviations (in pixels
+    at its depth); at most 0 where it reaches past the outline."""
     depth = (cloud.means @ view.viewmat[0, :3, :3].T + view.viewmat[0, :3, 3])[:, 2].clamp_min(1e-3)
-    spread = 2 * cloud.scales().max(1).values * view.K[0, 0] / depth
-    return mask_depth(view, cloud.means) <= reach + spread
+    return mask_depth(view, cloud.means) - 2 * cloud.scales().max(1).values * view.K[0, 0] / depth

@@ -9,7 +9,7 @@ from plyfile import PlyData
 from core.avatar.binding import DISC
 from core.body.parts import PART_INDEX
 from core.io.ply import write_ply
-from core.recon.avatar_builder import MIN_OPACITY, SOLID_DISC, build_avatar, surface_layout
+from core.recon.avatar_builder import MIN_OPACITY, SOLID_DISC, SOLID_THICKNESS, build_avatar, surface_layout
 from core.recon.model import Prediction
 from core.recon.query import query_points
 
@@ -141,14 +141,16 @@ def test_avatar_takes_the_networks_gaussian_shapes(anny_body, query):
     base = build_avatar(anny_body, query, shape, plain, count=3000).cloud
     count = len(query.triangles)
     quarter = torch.tensor([math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5)])  # 90° about the surface normal
-    wide = math.log(1.5)  # discs above the least size the avatar keeps (SOLID_DISC)
+    wide = math.log(1.5)  # discs above the least size the avatar keeps (SOLID_DISC, SOLID_THICKNESS)
+    thick = math.log(1.2 * SOLID_THICKNESS / DISC[2])
     shaped = Prediction(colour=plain.colour, offset=plain.offset,
-                        log_scale=torch.tensor([wide + math.log(2.0), wide, 0.0]).expand(1, count, 3),
+                        log_scale=torch.tensor([wide + math.log(2.0), wide, thick]).expand(1, count, 3),
                         rotation=quarter.expand(1, count, 4), opacity_logit=torch.full((1, count), 3.0))
     cloud = build_avatar(anny_body, query, shape, shaped, count=3000).cloud
+    floor = torch.log(torch.tensor([SOLID_DISC, SOLID_DISC, SOLID_THICKNESS]) / torch.tensor(DISC))
     torch.testing.assert_close(cloud.log_scales - base.log_scales,
-                               torch.tensor([wide + math.log(2.0), wide, 0.0]).expand(3000, 3) - math.log(
-                                   SOLID_DISC / DISC[0]) * torch.tensor([1.0, 1.0, 0.0]), atol=1e-5, rtol=0)
+                               (torch.tensor([wide + math.log(2.0), wide, thick]) - floor).expand(3000, 3), atol=1e-5,
+                               rtol=0)
     torch.testing.assert_close(cloud.opacity_logits, torch.full((3000,), 3.0))
     before, after = quat_to_rotmat(base.quats), quat_to_rotmat(cloud.quats)
     torch.testing.assert_close(after[..., 2], before[..., 2], atol=1e-5, rtol=0)  # the normal stays
@@ -157,7 +159,8 @@ def test_avatar_takes_the_networks_gaussian_shapes(anny_body, query):
 
 def test_the_network_cannot_thin_the_surface_into_pinholes(anny_body, query):
     """Discs shrunk or faded by the network are held at the surface disc's size and 0.9 opacity, so
-    neighbours overlap at any zoom; the thin axis and what is above the floor are the network's."""
+    neighbours overlap at any zoom, and at SOLID_THICKNESS spacings across, so the surface seen edge-on
+    (an outline from any other side) stays solid; what is above the floor is the network's."""
     import math
 
     shape = np.full(6, 0.5, np.float32)
@@ -171,7 +174,9 @@ def test_the_network_cannot_thin_the_surface_into_pinholes(anny_body, query):
     cloud = build_avatar(anny_body, query, shape, thin, count=3000).cloud
     above = 0.5 - math.log(SOLID_DISC / DISC[0])  # a network disc of 0.6 · e^0.5 spacings, above the floor
     torch.testing.assert_close(cloud.log_scales - base.log_scales,
-                               torch.tensor([0.0, above, -1.0]).expand(3000, 3), atol=1e-5, rtol=0)
+                               torch.tensor([0.0, above, 0.0]).expand(3000, 3), atol=1e-5, rtol=0)
+    across = cloud.scales()[:, 2] / cloud.scales()[:, 0]  # on the body the floor is SOLID_DISC in the plane
+    torch.testing.assert_close(across, torch.full((3000,), SOLID_THICKNESS / SOLID_DISC), atol=1e-5, rtol=0)
     torch.testing.assert_close(cloud.opacities(), torch.full((3000,), MIN_OPACITY))
     torch.testing.assert_close(base.opacities(), torch.full((3000,), MIN_OPACITY))  # logit 0: 0.5, raised
 
@@ -196,4 +201,26 @@ def test_gaussians_standing_off_a_thin_limb_get_a_wider_floor():
     torch.testing.assert_close(lifted, torch.full((4000,), 0.01), atol=1e-6, rtol=0)
     floors, _ = solid_floor(torch.full((4000, 3), -10.0), torch.zeros(4000), local_spacing(arm, arm + 0.04 * outward,
                                                                                           0.01))
-    torch.testing.assert_close(floors[:, 0].exp(), SOLID_DISC * 0.01 * spread)
+    torch.testing.assert_close(floors.exp(), 0.01 * spread[:, None] * torch.tensor([SOLID_DISC, SOLID_DISC,
+                                                                                     SOLID_THICKNESS]))
+
+
+def test_the_surface_seen_edge_on_keeps_the_outline_solid_at_the_viewers_size(anny_body, query, monkeypatch):
+    """From every side but the photo's, the avatar's outline is its surface seen edge-on, as many discs
+    deep as they are thick: at the network's own 0.1 spacings across the outline renders faint at 1024²
+    (0.11 % of the silhouette's interior below 0.9 alpha, 4 views around the body), at SOLID_THICKNESS
+    half as much."""
+    from core.evaluation.holes import hole_scores
+    from core.recon import avatar_builder
+
+    shape = np.full(6, 0.5, np.float32)
+    plain = _prediction(query, lambda _: (0.5, 0.5, 0.5))
+    with torch.no_grad():
+        vertices = anny_body.rest(torch.tensor(shape)[None]).vertices[0].numpy()
+
+    def faint(thickness: float) -> float:
+        monkeypatch.setattr(avatar_builder, "SOLID_THICKNESS", thickness)
+        cloud = build_avatar(anny_body, query, shape, plain, count=20000).cloud
+        return hole_scores(cloud, vertices, anny_body.faces.numpy(), sizes=(1024,), views=4)["1024"]["alpha_mean"]
+
+    assert faint(SOLID_THICKNESS) < 0.0008 < faint(DISC[2])

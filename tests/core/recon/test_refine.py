@@ -172,7 +172,8 @@ def test_refinement_keeps_a_standing_off_surface_closed(anny_body):
     person, fit, observation, _ = _setup(anny_body)
     query = query_points(anny_body, count=400, anchors=16)
     count = len(query.triangles)
-    coat = Prediction(torch.full((1, count, 3), 0.5), torch.full((1, count), 0.05), torch.zeros(1, count, 3),
+    loose = torch.tensor([1.5, 1.5, 0.0]).expand(1, count, 3)  # discs of 2.7 spacings: room to shrink to the floor
+    coat = Prediction(torch.full((1, count, 3), 0.5), torch.full((1, count), 0.05), loose,
                       torch.tensor([1.0, 0, 0, 0]).expand(1, count, 4), torch.zeros(1, count))
     avatar = build_avatar(anny_body, query, person.shape, coat, count=6000)
     wide = torch.log(SOLID_DISC * avatar_spacing(anny_body, avatar))
