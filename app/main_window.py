@@ -603,6 +603,7 @@ class MainWindow(QMainWindow):
             self.autosave.discard()
         self.settings.setValue("geometry", self.saveGeometry())
         self.jobs.shutdown()
+        self.video_check.shutdown()
         super().closeEvent(event)
 
     def _confirm_close(self) -> bool:

@@ -1,12 +1,22 @@
 """The video beside its motion: while a motion taken from a video is paused or scrubbed, the fit
-editor shows that frame of the video with the captured body over it."""
+editor shows that frame of the video with the captured body over it. Each frame is a seek, a decode
+and a body pose (about 50 ms): drawn in a worker thread of its own, so scrubbing never stalls the
+window and never cancels the document's jobs (an export running meanwhile)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
+from app.jobs import JobRunner
 from app.panels.fit_editor import FitEditor
 from app.panels.timeline import MotionTimeline
+from core.progress import CancelToken, Progress
+
+if TYPE_CHECKING:
+    from core.capture.capture import CapturedMotion
 
 _SETTLE_MS = 120  # draw once the scrub bar has rested this long (each frame is a seek and a body pose)
 
@@ -24,6 +34,8 @@ class VideoCheck(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(_SETTLE_MS)
         self._timer.timeout.connect(self._draw)
+        self._frames = JobRunner(self)  # a newer frame cancels the one still being drawn
+        self._frames.failed.connect(self._on_failed)
         timeline.frame.connect(lambda *_: self._schedule())
         timeline.play_button.toggled.connect(lambda _: self._schedule())
         timeline.motion_changed.connect(self._on_motion)
@@ -33,6 +45,11 @@ class VideoCheck(QObject):
         self.captured, self.body = captured, body
         self._schedule()
 
+    def shutdown(self) -> None:
+        """Stop drawing frames and end the drawing thread (the window closes)."""
+        self._timer.stop()
+        self._frames.shutdown()
+
     def _active(self) -> bool:
         return self.captured is not None and self.timeline.motion is self.captured.motion
 
@@ -40,6 +57,7 @@ class VideoCheck(QObject):
         if self.captured is not None and motion is not self.captured.motion:
             self.captured = self.body = self.shown = None
             self._timer.stop()
+            self._frames.cancel()
             self.editor.restore()
 
     def _schedule(self) -> None:
@@ -47,19 +65,27 @@ class VideoCheck(QObject):
             self._timer.start()
 
     def _draw(self) -> None:
-        from core.capture.overlay import draw_frame
-        from core.io.video_reader import VideoError
-
         if not self._active() or self.timeline.playing:
             return
-        count = len(self.captured.poses)
-        index = min(count - 1, round(self.timeline.time * self.captured.motion.fps))
-        try:
-            image = draw_frame(self.body, self.captured, index)
-        except VideoError as exc:
-            self.editor.show_frame(None, f"The video frame cannot be shown: {exc}")
+        captured, body = self.captured, self.body
+        index = min(len(captured.poses) - 1, round(self.timeline.time * captured.motion.fps))
+
+        def job(progress: Progress, cancel: CancelToken, cache: dict) -> np.ndarray:
+            from core.capture.overlay import draw_frame
+
+            return draw_frame(body, captured, index)
+
+        self._frames.submit(f"Video frame {index + 1}", job, lambda image: self._show(captured, index, image))
+
+    def _show(self, captured: CapturedMotion, index: int, image: np.ndarray) -> None:
+        if captured is not self.captured or not self._active():  # another motion since: not wanted
             return
         self.shown = index
-        missing = " (the person was not seen here: filled in)" if index in self.captured.missing else ""
+        count = len(captured.poses)
+        missing = " (the person was not seen here: filled in)" if index in captured.missing else ""
         self.editor.show_frame(image, f"Video frame {index + 1} of {count} with the captured body{missing}. "
                                       "Scrub the timeline to check other frames.")
+
+    def _on_failed(self, _name: str, exc: Exception) -> None:
+        if self._active():
+            self.editor.show_frame(None, f"The video frame cannot be shown: {exc}")

@@ -339,7 +339,13 @@ def test_save_reopen_and_recent_files(window, tmp_path):
     assert recent[0] == str(target.resolve()) and str(PHOTO.resolve()) in recent
 
 
-def test_dropped_video_becomes_a_motion_the_avatar_plays(window, wave_video):
+def test_dropped_video_becomes_a_motion_the_avatar_plays(window, wave_video, monkeypatch):
+    import threading
+
+    from core.capture import overlay
+
+    drawn_in, draw = [], overlay.draw_frame
+    monkeypatch.setattr(overlay, "draw_frame", lambda *args: drawn_in.append(threading.current_thread()) or draw(*args))
     progress = []
     window.jobs.progress.connect(lambda fraction, message: progress.append((fraction, message)))
     window.set_motion(None)
@@ -362,6 +368,7 @@ def test_dropped_video_becomes_a_motion_the_avatar_plays(window, wave_video):
     wait_for(lambda: window.video_check.shown == 15, 10)
     canvas, editor = window.fit_editor.canvas, window.fit_editor
     assert canvas.image_size == (480, 360) and "Video frame 16 of 31" in editor.status.text()
+    assert drawn_in and threading.main_thread() not in drawn_in  # decoded and drawn off the GUI thread
     window.set_motion(None)  # another motion (or none): the document's photo and fit again (if it has any)
     photo = window.document.photo
     wait_for(lambda: canvas.image_size == ((1, 1) if photo is None else photo.size), 5)
