@@ -68,7 +68,8 @@ def _cmd_eval_holes(args: argparse.Namespace) -> int:
     for size, scores in results["summary_worst_photo"].items():
         print(f"{size:>5}²: holes inside the body {100 * scores['body_mean']:.2f} % (worst view "
               f"{100 * scores['body_worst']:.2f} %), pinholes in the avatar's outline "
-              f"{100 * scores['alpha_mean']:.2f} % (worst view {100 * scores['alpha_worst']:.2f} %), worst photo")
+              f"{100 * scores['alpha_mean']:.2f} % (worst view {100 * scores['alpha_worst']:.2f} %; clear through "
+              f"{100 * scores['alpha_clear_mean']:.2f} %), worst photo")
     return end_evaluation(args, "eval-holes", results, "photos", "photo", "photo | front | left | back | right")
 
 

@@ -13,7 +13,10 @@ interiors are measured, so that neither a ragged outline nor a choice of thresho
   eroded by one pixel per 128 (refinement may pull the outline's Gaussians a centimetre or two
   inside the body, to the photo's outline),
 
-so the same bands are left out at every size.
+so the same bands are left out at every size. Of the own silhouette's holes, ``alpha_clear`` is the
+part that is clear through (alpha below 0.5: the filled gaps, a pinhole or a small opening between
+a limb and the body that the metric cannot tell apart); the rest is faint (0.5–0.9: a ragged or
+thin surface).
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ def interior(mask: np.ndarray, size: int, pinholes: bool = True) -> np.ndarray:
     return ndimage.binary_erosion(mask, iterations=max(1, size // (256 if pinholes else 128)))
 
 
-def hole_share(alpha: np.ndarray, inside: np.ndarray) -> float:
-    """Share (0–1) of the pixels of ``inside`` [H, W] whose ``alpha`` [H, W] is below :data:`SOLID`."""
+def hole_share(alpha: np.ndarray, inside: np.ndarray, below: float = SOLID) -> float:
+    """Share (0–1) of the pixels of ``inside`` [H, W] whose ``alpha`` [H, W] is below ``below``."""
     count = int(inside.sum())
-    return float((alpha[inside] < SOLID).sum() / count) if count else 0.0
+    return float((alpha[inside] < below).sum() / count) if count else 0.0
 
 
 def orbit_views(cloud: GaussianCloud, views: int) -> tuple[np.ndarray, float]:
@@ -67,7 +70,8 @@ def orbit_views(cloud: GaussianCloud, views: int) -> tuple[np.ndarray, float]:
 def hole_scores(cloud: GaussianCloud, vertices: np.ndarray, faces: np.ndarray, sizes: Sequence[int] = SIZES,
                 views: int = 8) -> dict[str, dict[str, float]]:
     """Per image size: the mean and worst hole share over ``views`` views of ``cloud`` (posed, world)
-    inside the body's (``vertices`` [V, 3] posed, ``faces`` [F, 3]) and inside its own silhouette."""
+    inside the body's (``vertices`` [V, 3] posed, ``faces`` [F, 3]) and inside its own silhouette,
+    and the mean share of the latter that is clear through (``alpha_clear_mean``)."""
     from core.render.rasterize import rasterize
 
     viewmats, fov = orbit_views(cloud, views)
@@ -79,12 +83,15 @@ def hole_scores(cloud: GaussianCloud, vertices: np.ndarray, faces: np.ndarray, s
                                      torch.tensor(viewmats, dtype=torch.float32),
                                      torch.tensor(K, dtype=torch.float32).expand(views, 3, 3).contiguous(), size, size,
                                      near_plane=0.05)
-        body, own = [], []
+        body, own, clear = [], [], []
         for alpha, viewmat in zip(alphas[..., 0].numpy(), viewmats, strict=True):
             body.append(hole_share(alpha, interior(mesh_mask(vertices, faces, viewmat, K, (size, size)), size, False)))
-            own.append(hole_share(alpha, interior(alpha > 0.5, size)))
+            inside = interior(alpha > 0.5, size)
+            own.append(hole_share(alpha, inside))
+            clear.append(hole_share(alpha, inside, 0.5))
         results[str(size)] = {"body_mean": float(np.mean(body)), "body_worst": float(np.max(body)),
-                              "alpha_mean": float(np.mean(own)), "alpha_worst": float(np.max(own))}
+                              "alpha_mean": float(np.mean(own)), "alpha_worst": float(np.max(own)),
+                              "alpha_clear_mean": float(np.mean(clear))}
     return results
 
 
@@ -139,7 +146,7 @@ def evaluate_holes(photos: Sequence[str | os.PathLike[str]], body: BodyModel, mo
 
         write_image(sheet, stack_rows(sheet_rows, fill=255))
     summary = {str(size): {key: float(np.max([r["holes"][str(size)][key] for r in rows]))
-                           for key in ("body_mean", "body_worst", "alpha_mean", "alpha_worst")}
+                           for key in ("body_mean", "body_worst", "alpha_mean", "alpha_worst", "alpha_clear_mean")}
                for size in sizes} if rows else {}
     return {"preset": preset, "views": views, "sizes": list(sizes), "photos": rows, "failed": failed,
             "summary_worst_photo": summary}

@@ -46,6 +46,7 @@ def test_a_closed_surface_is_solid_at_every_size_and_a_sparse_one_is_not():
     sparse = hole_scores(_sphere(6000, 0.25), vertices, faces, sizes=(128, 512), views=4)
     for size in ("128", "512"):
         assert solid[size]["body_worst"] < 0.005 and solid[size]["alpha_worst"] < 0.005, solid
+        assert 0 <= solid[size]["alpha_clear_mean"] <= solid[size]["alpha_mean"]
     # thin discs leave pinholes, and more of them the larger the image
     assert sparse["512"]["body_mean"] > 0.05 and sparse["512"]["body_mean"] > sparse["128"]["body_mean"]
 
@@ -90,3 +91,6 @@ def test_a_gap_the_photo_shows_is_not_a_hole_but_a_pinhole_is():
     assert not inside[130, 130] and inside[60, 80]
     assert hole_share(alpha, inside) == pytest.approx(1 / inside.sum())  # the pinhole alone
     assert hole_share(alpha, interior(alpha > 0.5, size, pinholes=False)) == 0.0  # not filled: not counted
+    alpha[60, 90] = 0.7  # a faint pixel: a hole, not clear through
+    assert hole_share(alpha, inside) == pytest.approx(2 / inside.sum())
+    assert hole_share(alpha, inside, 0.5) == pytest.approx(1 / inside.sum())
