@@ -48,6 +48,7 @@ from core.body.model import BodyModel, BodyOutput
 from core.body.motions import relaxed_pose
 from core.camera import PersonFrame, project
 from core.detect.person import PersonObservation
+from core.fit.adam import AdamMoments, adam_step
 from core.fit.clothing import ClothingOptions, clothed_vertices, fit_clothing, offset_directions
 from core.fit.linear_shape import LinearShape
 from core.fit.result import CAMERA_VIEWMAT, BodyFit
@@ -316,23 +317,19 @@ class _Problem:
         only the pose and the ``flip_keep`` flips of lowest objective go on (a flip far behind by then
         does not catch up, and each one costs a body evaluation per step)."""
         o = self.options
-        batch = batch.clone().requires_grad_(True)
-        optimiser = torch.optim.Adam([batch], lr=o.learning_rate)
+        batch = batch.clone()
+        moments = AdamMoments.like(batch)
         for step in range(o.flip_iterations):
             if step == o.flip_iterations // 3 and len(batch) > o.flip_keep + 1:
                 with torch.no_grad():
                     order = self.batch_objective(batch, params)[1:].argsort()[:o.flip_keep] + 1
                 keep = torch.cat([order.new_zeros(1), order])
-                state = optimiser.state[batch]  # each candidate's own Adam moments go on with it
-                batch = batch.detach()[keep].requires_grad_(True)
-                optimiser = torch.optim.Adam([batch], lr=o.learning_rate)
-                optimiser.state[batch] = {"step": state["step"], "exp_avg": state["exp_avg"][keep],
-                                          "exp_avg_sq": state["exp_avg_sq"][keep]}
-            optimiser.zero_grad()
-            self.batch_objective(batch, params).sum().backward()
-            batch.grad.mul_(mask)
-            optimiser.step()
-        return batch.detach()
+                batch, moments = batch[keep], moments.rows(keep)  # each candidate's own Adam moments go on with it
+            batch.requires_grad_(True)
+            grad, = torch.autograd.grad(self.batch_objective(batch, params).sum(), batch)
+            batch = batch.detach()
+            adam_step(batch, grad * mask, moments, o.learning_rate)
+        return batch
 
     def choose_depth_flips(self, params: dict[str, torch.Tensor]) -> None:
         """Search the limbs' depth flips (:mod:`core.fit.depth_flips`): the pose and every single-limb flip
