@@ -199,12 +199,12 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     shows, the wider one of a surface standing off the body for the rest), so the avatar covers the
     person's silhouette (loose clothes, hair) and not the background: an alpha-vs-coverage term (the
     soft mask) of weight ``mask_weight``. Gaussians that reach past the outline or to within
-    ``outline_pixels`` of it (:func:`outline_margin`) move and shrink too (never grow), whichever way they
-    face: the outline seen from behind is made of the same Gaussians as the photo's (a side seen
+    ``outline_pixels`` of it (:func:`outline_margin`) move and shrink too (never grow), whichever way
+    they face: the outline seen from behind is made of the same Gaussians as the photo's (a side seen
     edge-on), so pulling them in keeps the avatar from bloating when it turns, and the discs just
     behind the outline, as thick as :func:`core.recon.avatar_builder.solid_floor` keeps them, from
-    fattening it by a pixel. The rest keep the network's geometry (carrying the seen Gaussians' shifts and growth to
-    their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
+    fattening it by a pixel. The rest keep the network's geometry (carrying the seen Gaussians' shifts
+    and growth to their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
     take the network's plus the photo's corrections of the seen Gaussians around them, the
     photo's own colour where the network invented a material the photo does not show on that part,
     the torso's leaning to the colour of its sides (:mod:`core.recon.hidden_side`), otherwise the
