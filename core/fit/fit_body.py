@@ -57,6 +57,7 @@ from core.fit.silhouette import SilhouetteTarget
 from core.fit.targets import FitTargets, make_targets
 from core.metrics import mask_iou
 from core.progress import CancelToken, Progress, report, within
+from core.rotations import axis_angle_to_rotmat
 
 _K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
 _TORSO = [_K[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
@@ -209,6 +210,7 @@ class _Problem:
         self.shape_range = lo, hi
         self.linear: LinearShape | None = None
         self.rest_joints: torch.Tensor | None = None  # [55, 3] T-pose joints of the fit's shape, for depth flips
+        self.unturned: tuple[_Stage, torch.Tensor, torch.Tensor] | None = None  # the torso stage's body (posed)
 
     def scale_variables(self, values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The optimised variables from the fit's values (root in metres, pitch in radians): the root's
@@ -360,6 +362,25 @@ class _Problem:
         with torch.no_grad():
             params["pose"].copy_(pose)
 
+    def posed(self, params: dict[str, torch.Tensor], state: dict[str, torch.Tensor], stage: _Stage,
+              ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The vertices ``ids`` [n, 3] and joints [55, 3] (world) of ``params`` posed from the shape ``state``.
+        In the torso stage only the pelvis turns (about itself): the body is posed once with the pelvis
+        unturned at the origin and then moved rigidly (the same to float rounding, a tenth of the time)."""
+        if stage.name != "torso":
+            out = self.body.posed(state, params["pose"][None], self.root(params)[None], vertex_ids=ids)
+            return out.vertices[0], out.joints[0]
+        if self.unturned is None or self.unturned[0] is not stage:
+            pose = params["pose"].detach().clone()
+            pose[0] = 0.0
+            with torch.no_grad():
+                out = self.body.posed(state, pose[None], torch.zeros(1, 3), vertex_ids=ids)
+            self.unturned = stage, out.vertices[0], out.joints[0]
+        _, vertices, joints = self.unturned
+        turn, centre = axis_angle_to_rotmat(params["pose"][0]), joints[0]
+        shift = centre + self.root(params)
+        return (vertices - centre) @ turn.T + shift, (joints - centre) @ turn.T + shift
+
     def losses(self, params: dict[str, torch.Tensor], stage: _Stage) -> dict[str, torch.Tensor]:
         """Every weighted term of the objective for ``stage``."""
         o, t = self.options, self.targets
@@ -367,8 +388,7 @@ class _Problem:
         state = self.linear.state(shape) if stage.shape else self.linear.state(shape.detach())
         small = not stage.silhouette
         ids = self.keypoint_ids if small else self.all_ids
-        out = self.body.posed(state, params["pose"][None], self.root(params)[None], vertex_ids=ids)
-        vertices = out.vertices[0]
+        vertices, joints = self.posed(params, state, stage, ids)
         rows, weights = self.keypoint_rows_small if small else self.keypoint_rows
         keypoints = (vertices[rows] * weights[..., None]).sum(1)
         uv = self.project(keypoints, params["log_focal"], self.pitch(params))
@@ -383,13 +403,13 @@ class _Problem:
             terms["learned_prior"] = o.learned_prior * shipped_pose_prior().nll(pose)
         terms["limits"] = o.limit_weight * limit_violation(pose)[1:].square().sum()  # the pelvis turns freely
         terms["shape_prior"] = o.shape_prior * params["shape"].square().sum()
-        terms["gravity"] = self.gravity(out.joints[0], self.pitch(params))
+        terms["gravity"] = self.gravity(joints, self.pitch(params))
         if t.landmarks is not None and not stage.hands:  # the user's pins win over the detector's 3D limbs
             pinned = bool(self.pin_keypoints or self.pin_joints)
-            terms["landmarks"] = self.landmark_terms(out.joints[0], keypoints, self.pitch(params),
+            terms["landmarks"] = self.landmark_terms(joints, keypoints, self.pitch(params),
                                                      limbs=stage.name != "torso" and not pinned)
         pins = [uv[row] - target for row, target in self.pin_keypoints]
-        pins += [self.project(out.joints[0, joint], params["log_focal"], self.pitch(params)) - target
+        pins += [self.project(joints[joint], params["log_focal"], self.pitch(params)) - target
                  for joint, target in self.pin_joints]
         if pins:
             terms["pins"] = o.pin_weight * (torch.stack(pins) / t.size).square().sum(-1).mean()
@@ -403,7 +423,7 @@ class _Problem:
                     sum(target.loss(project(vertices[self.silhouette_rows], viewmat, K, min_depth=1e-3), o.cover_sigma))
                     for viewmat, K, target in self.side_views) / len(self.side_views)
         if stage.hands and t.has_hands:
-            hand_uv = self.project(out.joints[0, t.hand_joints], params["log_focal"], self.pitch(params))
+            hand_uv = self.project(joints[t.hand_joints], params["log_focal"], self.pitch(params))
             seen = torch.ones(len(hand_uv))  # fingers are small: a tighter robust scale
             terms["hands"] = o.hand_weight * geman_mcclure(hand_uv, t.hand_points, seen, 0.3 * o.sigma, t.size)
         return terms

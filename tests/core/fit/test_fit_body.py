@@ -144,6 +144,31 @@ def test_smplx_backend_fits_too(tmp_path, anny_body, synthetic_person):
     assert fit.silhouette_iou > 0.7
 
 
+@pytest.mark.parametrize("model", ["anny", "smplx"])
+def test_the_pelvis_turns_the_posed_body_rigidly_about_itself(tmp_path, anny_body, model):
+    """What the fit's torso stage relies on (it poses the body once and then only moves it): a body posed
+    with the pelvis turned by R and the root moved by t is the unturned body at the origin turned by R
+    about its pelvis joint and moved by t, pose correctives and all."""
+    from synthetic_smplx import write_synthetic_smplx
+
+    from core.body.smplx_body import SmplxBody
+    from core.rotations import axis_angle_to_rotmat
+
+    body = anny_body if model == "anny" else SmplxBody(write_synthetic_smplx(tmp_path / "SMPLX_NEUTRAL.npz", anny_body))
+    state = body.shape_state(body.default_shape())
+    pose = torch.tensor(np.random.default_rng(0).normal(0.0, 0.3, (55, 3)), dtype=torch.float32)
+    unturned = pose.clone()
+    unturned[0] = 0.0
+    root = torch.tensor([0.3, -0.2, -12.0])
+    ids = torch.arange(0, body.num_vertices, 5)
+    base = body.posed(state, unturned[None], torch.zeros(1, 3), vertex_ids=ids)
+    posed = body.posed(state, pose[None], root[None], vertex_ids=ids)
+    turn, centre = axis_angle_to_rotmat(pose[0]), base.joints[0, 0]
+    torch.testing.assert_close((base.vertices[0] - centre) @ turn.T + centre + root, posed.vertices[0],
+                               atol=2e-5, rtol=0)
+    torch.testing.assert_close((base.joints[0] - centre) @ turn.T + centre + root, posed.joints[0], atol=2e-5, rtol=0)
+
+
 def test_fitting_a_subset_of_vertices_matches_the_full_mesh(anny_body):
     pose = torch.zeros(1, 55, 3)
     pose[0, JOINT_INDEX["left_elbow"], 1] = -0.8
