@@ -108,8 +108,8 @@ def _cmd_bench_fit(args: argparse.Namespace) -> int:
     from core.fit.fit_body import FitOptions
 
     flips = FitOptions().depth_flips if args.depth_flips is None else args.depth_flips
-    options = FitOptions(learned_prior=args.learned_prior, depth_flips=flips)
-    results: dict = {"learned_prior": args.learned_prior, "depth_flips": flips}
+    options = FitOptions(learned_prior=args.learned_prior, depth_flips=flips, lifted_depth=args.lifted_depth)
+    results: dict = {"learned_prior": args.learned_prior, "depth_flips": flips, "lifted_depth": args.lifted_depth}
     if args.photos:
         print(f"Detecting and fitting {len(args.photos)} photo(s)…", file=sys.stderr)
         results["photos"] = bench_photos([Path(p) for p in args.photos], progress=counter("photos"),
@@ -266,6 +266,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit_bench.add_argument("--seed", type=int, default=0, help="seed of the synthetic people")
     fit_bench.add_argument("--learned-prior", type=float, default=0.0, help="weight of the learned pose prior "
                            "(default 0: off, as in the app; 1e-3 trades real photos' keypoints for 3D accuracy)")
+    fit_bench.add_argument("--lifted-depth", type=float, default=0.0, help="how far (0-1) the detector's limb depths "
+                           "move towards the learned lifter's (default 0: off, as in the app; 0.5 fits synthetic "
+                           "people better and a real posed man's arms worse)")
     fit_bench.add_argument("--depth-flips", action=argparse.BooleanOptionalAction,
                            help="search each limb's depth flips after the limbs stage (default: as the app does)")
     fit_bench.add_argument("--sheet", help="also write a contact sheet of the photos' fits (overlay, side view) "

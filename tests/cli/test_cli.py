@@ -338,10 +338,11 @@ def test_bench_soak_reports_memory_threads_and_files(tmp_path):
 def test_bench_fit_on_photos_writes_a_contact_sheet(tmp_path):
     out, sheet = tmp_path / "fit.json", tmp_path / "sheet.png"
     result = run("bench", "fit", "--photos", str(PHOTOS / "01_pifu_ryota.png"), "--synthetic", "0", "--hard", "0",
-                 "--sheet", str(sheet), "--learned-prior", "1e-3", "--depth-flips", "-o", str(out))
+                 "--sheet", str(sheet), "--learned-prior", "1e-3", "--lifted-depth", "0.5", "--depth-flips",
+                 "-o", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
-    assert report["learned_prior"] == 1e-3 and report["depth_flips"]
+    assert report["learned_prior"] == 1e-3 and report["depth_flips"] and report["lifted_depth"] == 0.5
     assert report["photos"]["photos"][0]["clothed_iou"] > 0.85
     image = np.asarray(Image.open(sheet).convert("RGB")).astype(int)
     assert image.shape[0] == 320  # one row: the overlay beside the side view
