@@ -372,7 +372,7 @@ class _Problem:
               ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The vertices ``ids`` [n, 3] and joints [55, 3] (world) of ``params`` posed from the shape ``state``.
         In the torso stage only the pelvis turns (about itself): the body is posed once with the pelvis
-        unturned at the origin and then moved rigidly (the same to float rounding, a tenth of the time)."""
+        unturned at the origin and then moved rigidly (the same to float rounding, the stage in half the time)."""
         if stage.name != "torso":
             out = self.body.posed(state, params["pose"][None], self.root(params)[None], vertex_ids=ids)
             return out.vertices[0], out.joints[0]
