@@ -1,7 +1,7 @@
 """Adam whose running moments are ours: rows of a batched parameter can be dropped mid-run.
 
 ``torch.optim.Adam`` keeps its moments in private per-parameter state, so a batch of candidates
-that is pruned part-way (:meth:`core.fit.fit_body.PhotoFit._optimise_flips`) would have to write
+that is pruned part-way (``core.fit.fit_body._Problem._optimise_flips``) would have to write
 into that state. :class:`AdamMoments` holds them; :func:`adam_step` is the same update as
 ``torch.optim.Adam`` (no weight decay, no amsgrad, its default betas and eps) to the last bit.
 """

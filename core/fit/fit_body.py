@@ -464,10 +464,12 @@ def standing(targets: FitTargets) -> bool:
 def _lifted(targets: FitTargets, weight: float) -> torch.Tensor | None:
     """The 3D landmarks the fit aims at: the detector's, their limbs' depths moved ``weight`` of the way to
     the lifter's (:func:`core.fit.lifter.lifted_landmarks`) where the lifter's 12 keypoints are all seen."""
+    landmarks = targets.landmarks
+    if landmarks is None or weight <= 0:
+        return landmarks
     from core.fit.lifter import INPUTS, lifted_landmarks, shipped_lifter
 
-    landmarks = targets.landmarks
-    if landmarks is None or weight <= 0 or not bool((targets.confidence[list(INPUTS)] > 0).all()):
+    if not bool((targets.confidence[list(INPUTS)] > 0).all()):
         return landmarks
     with torch.no_grad():
         shares = shipped_lifter().depth_shares(targets.keypoints.float())

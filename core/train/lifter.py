@@ -26,17 +26,13 @@ def training_views(rng: np.random.Generator, copies: int = 12, batch: int = 200)
     poses = training_poses(rng, copies=copies)
     hard = [torch.tensor(hard_pose(rng, HARD_POSES[i % len(HARD_POSES)])) for i in range(len(poses) // 3)]
     poses = torch.cat([poses, torch.stack(hard).float()])
-    indices, weights = body.keypoint_regressor()
-    ids = torch.unique(indices)
-    rows = torch.searchsorted(ids, indices)
     views = []
     for start in range(0, len(poses), batch):
         pose = poses[start:start + batch].clone()
         pose[:, 0] = 0.0
         pose[:, 0, 1] = torch.tensor(rng.uniform(-math.pi / 3, math.pi / 3, len(pose)), dtype=torch.float32)
         with torch.no_grad():
-            out = body.forward(torch.tensor(random_shape(rng, body))[None], pose, vertex_ids=ids)
-        keypoints = (out.vertices[:, rows] * weights[..., None]).sum(2)
+            keypoints = body.keypoints(body.forward(torch.tensor(random_shape(rng, body))[None], pose).vertices)
         pitch = torch.tensor(rng.uniform(-0.2, 0.2, len(pose)), dtype=torch.float32)
         turn = axis_angle_to_rotmat(torch.stack([pitch, torch.zeros_like(pitch), torch.zeros_like(pitch)], -1))
         world = keypoints @ turn.transpose(-1, -2)
