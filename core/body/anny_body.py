@@ -211,7 +211,8 @@ class AnnyBody(BodyModel):
         batch = max(pose.shape[0], rest_poses.shape[0])
         rest_poses = rest_poses.expand(batch, -1, -1, -1)
         frame = FRAME.to(rest_poses)
-        world = frame.T @ global_rotations(pose) @ frame  # vocabulary joints' world rotations, anny frame
+        # the vocabulary joints' world rotations in anny's frame: Fᵀ R(v) F = R(Fᵀ v) for the rotation F
+        world = global_rotations(pose @ frame)
         orientation = world[:, self._driver] @ alignments @ rest_poses[..., :3, :3]
         translation = rest_poses[:, 0, :3, 3]
         if root is not None:

@@ -127,22 +127,31 @@ def mirror_pose(pose: torch.Tensor) -> torch.Tensor:
 
 
 def global_rotations(pose: torch.Tensor) -> torch.Tensor:
-    """World rotations [..., 55, 3, 3] of each joint relative to the T-pose (pose: [..., 55, 3])."""
-    result = axis_angle_to_rotmat(pose)
-    for joints, parents in _LEVELS:  # one batched product per depth of the tree
-        result[..., joints, :, :] = result[..., parents, :, :] @ result[..., joints, :, :]
-    return result
+    """World rotations [..., 55, 3, 3] of each joint relative to the T-pose (pose: [..., 55, 3]).
+
+    One batched product per depth of the tree on the joints sorted by depth, without in-place writes (whose
+    backward would copy the whole result once per level: the fit differentiates this some 200 times)."""
+    local = axis_angle_to_rotmat(pose[..., _BY_DEPTH, :])
+    levels = list(local.split(_LEVEL_SIZES, -3))
+    for depth, parents in enumerate(_LEVEL_PARENTS, start=1):
+        levels[depth] = levels[depth - 1][..., parents, :, :] @ levels[depth]
+    return torch.cat(levels, -3)[..., _FROM_DEPTH, :, :]
 
 
-def _depth_levels() -> list[tuple[list[int], list[int]]]:
+def _depth_order() -> tuple[torch.Tensor, list[int], list[torch.Tensor], torch.Tensor]:
+    """The joints sorted by depth in the tree, each level's size, each level's parents (their positions in the
+    level above) and the inverse order."""
     depth = [0] * NUM_JOINTS
     for joint, parent in enumerate(PARENTS):
         depth[joint] = 0 if parent < 0 else depth[parent] + 1
-    return [([j for j in range(NUM_JOINTS) if depth[j] == d], [PARENTS[j] for j in range(NUM_JOINTS) if depth[j] == d])
-            for d in range(1, max(depth) + 1)]
+    levels = [[j for j in range(NUM_JOINTS) if depth[j] == d] for d in range(max(depth) + 1)]
+    order = [j for level in levels for j in level]
+    parents = [torch.tensor([above.index(PARENTS[j]) for j in level])
+               for above, level in zip(levels[:-1], levels[1:], strict=True)]
+    return torch.tensor(order), [len(level) for level in levels], parents, torch.tensor(order).argsort()
 
 
-_LEVELS = _depth_levels()
+_BY_DEPTH, _LEVEL_SIZES, _LEVEL_PARENTS, _FROM_DEPTH = _depth_order()
 
 
 def pose_from_dict(rotations: dict[str, torch.Tensor | list[float]], dtype: torch.dtype = torch.float32

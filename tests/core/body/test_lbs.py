@@ -1,6 +1,6 @@
 import torch
 
-from core.body.lbs import strongest_influences
+from core.body.lbs import blend_rows, strongest_influences
 from core.body.motions import builtin_motion
 
 
@@ -20,3 +20,23 @@ def test_bone_transforms_of_a_motion_equal_the_full_forward(anny_body):
     with torch.no_grad():
         full = anny_body.forward(shape, motion.poses, motion.trans).transforms
     assert batched.shape == full.shape and torch.allclose(batched, full, atol=1e-5)
+
+
+def test_blending_with_gradients_matches_the_gathered_sum_both_ways():
+    """The differentiable path (a dense weight matrix) and the one without gradients (embedding_bag) against
+    Σ_k w_k table[i_k], for one table and a batch of them, values and gradients."""
+    torch.manual_seed(0)
+    indices = torch.randint(0, 20, (50, 4))
+    indices[:, 3] = indices[:, 0]  # padding repeats a bone with weight 0
+    weights = torch.rand(50, 4)
+    weights[:, 3] = 0.0
+    for lead in ((), (3,)):
+        table = torch.randn(*lead, 20, 12, requires_grad=True)
+        reference = (table[..., indices, :] * weights[..., None]).sum(-2)
+        blended = blend_rows(indices, weights, table)
+        assert blended.shape == (*lead, 50, 12) and torch.allclose(blended, reference, atol=1e-5)
+        assert torch.allclose(blend_rows(indices, weights, table.detach()), reference, atol=1e-5)
+        upstream = torch.randn(*lead, 50, 12)
+        grad, = torch.autograd.grad((blended * upstream).sum(), table)
+        grad_reference, = torch.autograd.grad((reference * upstream).sum(), table)
+        assert torch.allclose(grad, grad_reference, atol=1e-5)
