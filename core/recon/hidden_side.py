@@ -31,6 +31,13 @@ input view lost 0.1 dB). On 25 real people seen from behind this took the back's
 worse; the head included: 16.76, hair ΔE 5.5 → 5.9; the partner's 96 nearest instead of 384: 16.77,
 but a hand the photo shows in front of a thigh then paints the thigh's back).
 
+The feet's hidden side is the shoe the photo shows (:data:`SHOWN_MATERIAL_PARTS`): every hidden Gaussian of a
+foot takes the photo's colour around its partner as an invented material would. The network guesses shoes
+poorly (a few pixels of its input), and the carried correction of a two-tone shoe (white with black laces)
+lands on neither tone: a brown heel. On 25 real people seen from behind this took the shoes' colour error
+(ΔE) from 10.6 to 9.4 (median 9.5 → 5.5; the mirrored photo's: 8.3, median 4.4) with the back's PSNR the
+same (16.83 dB); a pool of a quarter of the foot's seen Gaussians gave 8.3 (median 6.4).
+
 The torso's hidden side then leans towards the torso's outermost layer as the photo shows it
 (:func:`outer_layer_colours`): its sides. The front's middle may show an inner layer (the shirt
 between an open coat's edges) or a print, and the network's guess for the back may be another
@@ -69,6 +76,9 @@ MATERIAL_FAR = 0.1
 MATERIAL_POOL = 4 * NEIGHBOURS
 #: Parts whose hidden side is another material by design (the back of the head is hair, the front a face).
 OWN_MATERIAL_PARTS = ("head",)
+#: Parts whose hidden side is the material the photo shows (a shoe is one shoe all round): every hidden
+#: Gaussian there counts as invented, whatever the network painted (:func:`invented_materials`).
+SHOWN_MATERIAL_PARTS = ("left_foot", "right_foot")
 #: Body parts whose hidden side leans towards the colour of their sides (:func:`outer_layer_colours`).
 TORSO_PARTS = ("chest", "hips")
 #: Share of the seen torso, per side and height, that counts as its side (the most lateral).
@@ -138,19 +148,24 @@ def invented_materials(parts: torch.Tensor, network: torch.Tensor, seen: torch.T
     """How far [N] (0–1) each hidden Gaussian's ``network`` colour [N, 3] ([0, 1]) is a material the
     photo does not show on its part (``parts`` [N]; ``seen`` [N] bool): 1 when the
     :data:`MATERIAL_MATCHES`-th nearest network colour of the part's seen Gaussians lies
-    :data:`MATERIAL_FAR` away or more, 0 within :data:`MATERIAL_NEAR`, linear between. 0 where seen, on
-    :data:`OWN_MATERIAL_PARTS` and on parts with fewer seen Gaussians than matches."""
+    :data:`MATERIAL_FAR` away or more, 0 within :data:`MATERIAL_NEAR`, linear between; 1 on
+    :data:`SHOWN_MATERIAL_PARTS`. 0 where seen, on :data:`OWN_MATERIAL_PARTS` and on parts with fewer seen
+    Gaussians than matches."""
     from scipy.spatial import cKDTree
 
     seen_np, parts_np = seen.numpy(), parts.numpy()
     paint = network.double().numpy()
     weight = np.zeros(len(parts_np))
     kept = [PART_INDEX[p] for p in OWN_MATERIAL_PARTS]
+    shown_material = [PART_INDEX[p] for p in SHOWN_MATERIAL_PARTS]
     for part in np.unique(parts_np[~seen_np]):
         shown = np.flatnonzero(seen_np & (parts_np == part))
         if part in kept or len(shown) < MATERIAL_MATCHES:
             continue
         hidden = np.flatnonzero(~seen_np & (parts_np == part))
+        if part in shown_material:
+            weight[hidden] = 1.0
+            continue
         distance, _ = cKDTree(paint[shown]).query(paint[hidden], k=[MATERIAL_MATCHES])
         weight[hidden] = np.clip((distance[:, 0] - MATERIAL_NEAR) / (MATERIAL_FAR - MATERIAL_NEAR), 0.0, 1.0)
     return torch.from_numpy(weight)

@@ -140,3 +140,19 @@ def test_an_invented_material_on_the_torsos_back_takes_its_sides_colour_whole():
     assert unseen_materials(positions, parts, colours, seen, invented).equal(colours)  # left to the sides
     arm = parts == PART_INDEX["left_upper_arm"]  # never seen
     assert unseen_materials(positions, parts, colours, seen, arm.double()).equal(colours)  # nothing to take
+
+
+def test_a_shoes_back_takes_the_photos_colour_even_where_the_network_painted_a_shown_material():
+    """A foot the network painted grey all round and the photo shows white: its back is white, not grey
+    moved by some carried correction, although grey is what the network painted the seen front too."""
+    positions, parts, seen = _torso()
+    foot = PART_INDEX["left_foot"]
+    parts = torch.where(parts == 0, foot, PART_INDEX["left_shin"])
+    network = torch.full((len(parts), 3), 0.5)
+    white = torch.tensor([0.95, 0.95, 0.95])
+    colours = torch.where(seen[:, None], white, network)
+    invented = invented_materials(parts, network, seen)
+    assert (invented[~seen & (parts == foot)] == 1).all() and (invented[seen | (parts != foot)] == 0).all()
+    out = unseen_materials(positions, parts, colours, seen, invented)
+    torch.testing.assert_close(out[parts == foot], white.expand(int((parts == foot).sum()), 3))
+    torch.testing.assert_close(out[parts != foot], colours[parts != foot])  # the unseen shin: as carried
