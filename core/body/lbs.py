@@ -23,8 +23,8 @@ def blend_rows(indices: torch.Tensor, weights: torch.Tensor, table: torch.Tensor
     if table.requires_grad and indices.numel() <= _DENSE_LIMIT:
         # gradients for a few thousand points (fitting): one product with the dense [N, K] weights each way is
         # three times cheaper than a gather's backward (an index_put) and embedding_bag's (it sorts every index)
-        dense = torch.zeros(len(indices), count, dtype=table.dtype).scatter_add_(1, indices, weights.to(table))
-        return dense @ table
+        dense = torch.zeros(len(indices), count, dtype=table.dtype, device=table.device)
+        return dense.scatter_add_(1, indices.to(table.device), weights.to(table)) @ table
     flat = table.reshape(-1, count, width).permute(1, 0, 2).reshape(count, -1)  # frames side by side
     out = torch.nn.functional.embedding_bag(indices, flat, per_sample_weights=weights.to(flat), mode="sum")
     return out.reshape(len(indices), -1, width).permute(1, 0, 2).reshape(*lead, len(indices), width)

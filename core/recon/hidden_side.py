@@ -36,7 +36,8 @@ foot takes the photo's colour around its partner as an invented material would. 
 poorly (a few pixels of its input), and the carried correction of a two-tone shoe (white with black laces)
 lands on neither tone: a brown heel. On 25 real people seen from behind this took the shoes' colour error
 (ΔE) from 10.6 to 9.4 (median 9.5 → 5.5; the mirrored photo's: 8.3, median 4.4) with the back's PSNR the
-same (16.83 dB); a pool of a quarter of the foot's seen Gaussians gave 8.3 (median 6.4).
+same (16.83 dB; the fits of the day before, refined again); a pool of a quarter of the foot's seen Gaussians
+gave 8.3 (median 6.4). The heels come out grey, the median of the shoe's tones, where the truth may be white.
 
 The torso's hidden side then leans towards the torso's outermost layer as the photo shows it
 (:func:`outer_layer_colours`): its sides. The front's middle may show an inner layer (the shirt
