@@ -48,6 +48,15 @@ it. On 25 real people seen from behind this took the back's PSNR from 16.46 to 1
 colour alone (weight 1) gave 16.55 dB, and each side's own colour on its half 16.51 dB with a seam
 down the middle of the back.
 
+Last, the hidden side's fine detail goes (:func:`smoothed_hidden`): each hidden Gaussian takes the median colour
+of the :data:`SMOOTHING` Gaussians of its part around it. What the network paints there finer than that is its
+invention (a night sky of light flecks on a navy coat's back, mottling on a jacket, white flecks on black
+trousers), and the broad colours are what the steps above carried. On the 25 real people seen from behind (fits
+and network outputs fixed, refinement redone): back 16.83 → 16.88 dB, sides 15.47 → 15.55 dB, the input view
+28.96 → 28.94 dB (its outline shows hidden Gaussians edge-on; leaving those out kept the input view and lost the
+sides' gain: 15.48 dB); 16 and 48 neighbours gave 16.84 and 16.86 dB, 384 gave 16.89 with the input view at
+28.89 dB.
+
 Positions are the avatar's rest pose (metres, Y up, the person facing +Z, limbs in the frontal plane).
 """
 
@@ -88,6 +97,9 @@ SIDE_SHARE = 0.3
 SIDE_BAND = 0.04
 #: Weight of the sides' colour against the carried one on the torso's hidden side.
 SIDE_WEIGHT = 0.5
+#: Nearest Gaussians of the part (seen or not) whose median colour each hidden one finally takes
+#: (:func:`smoothed_hidden`; about 9 cm around at an avatar's density).
+SMOOTHING = 128
 
 
 def partner_positions(positions: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
@@ -249,4 +261,23 @@ def outer_layer_colours(positions: torch.Tensor, parts: torch.Tensor, colours: t
         weight = weight + (1 - SIDE_WEIGHT) * invented[near].to(colours.dtype)[:, None]
     out = colours.clone()
     out[near] = (1 - weight) * colours[near] + weight * side_colours
+    return out
+
+
+def smoothed_hidden(positions: torch.Tensor, parts: torch.Tensor, colours: torch.Tensor, seen: torch.Tensor
+                    ) -> torch.Tensor:
+    """``colours`` [N, 3] with each hidden Gaussian (not ``seen`` [N]) given the per-channel median colour of
+    the :data:`SMOOTHING` Gaussians of its part (``parts`` [N]) nearest it in the rest pose (``positions``
+    [N, 3]), itself and seen ones included (see the module docstring)."""
+    from scipy.spatial import cKDTree
+
+    seen_np, parts_np = seen.reshape(-1).numpy(), parts.numpy()
+    space, colours_np = positions.numpy(), colours.numpy()
+    out = colours.clone()
+    for part in np.unique(parts_np[~seen_np]):
+        members = np.flatnonzero(parts_np == part)
+        hidden = np.flatnonzero(~seen_np & (parts_np == part))
+        _, index = cKDTree(space[members]).query(space[hidden], k=min(SMOOTHING, len(members)))
+        median = np.median(colours_np[members][index.reshape(len(hidden), -1)], axis=1)
+        out[torch.from_numpy(hidden)] = torch.from_numpy(median).to(colours.dtype)
     return out

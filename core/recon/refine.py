@@ -26,7 +26,13 @@ from core.fit.result import BodyFit
 from core.gaussians import SH_C0, GaussianCloud, rgb_to_sh0
 from core.progress import CancelToken, Progress, report
 from core.recon.avatar_builder import avatar_spacing, least_log_scales, sample_spacing
-from core.recon.hidden_side import carry_changes, invented_materials, outer_layer_colours, unseen_materials
+from core.recon.hidden_side import (
+    carry_changes,
+    invented_materials,
+    outer_layer_colours,
+    smoothed_hidden,
+    unseen_materials,
+)
 from core.render.projection import EPS_2D
 from core.render.rasterize import rasterize
 from core.rotations import quat_to_rotmat
@@ -207,7 +213,8 @@ def refine_avatar(avatar: Avatar, body: BodyModel, fit: BodyFit, rgb: np.ndarray
     and growth to their partners behind lost 0.6 dB on real people seen from behind); with ``carry`` their colours
     take the network's plus the photo's corrections of the seen Gaussians around them, the
     photo's own colour where the network invented a material the photo does not show on that part,
-    the torso's leaning to the colour of its sides (:mod:`core.recon.hidden_side`), otherwise the
+    the torso's leaning to the colour of its sides, then their part's median colour around them (the
+    network's fine detail there is invention; :mod:`core.recon.hidden_side`), otherwise the
     network's. With ``carve``, last, splayed fingers outside the photo's silhouette turn transparent
     (:func:`_refined_cloud`)."""
     if iterations <= 0:
@@ -325,6 +332,7 @@ def _refined_cloud(avatar: Avatar, body: BodyModel, view: InputView, posed: Gaus
         invented = torch.where(edge_on, 0.0, invented_materials(parts, network, seen))
         colours = unseen_materials(cloud.means, parts, colours, seen, invented)
         colours = outer_layer_colours(cloud.means, parts, colours, seen, invented)
+        colours = smoothed_hidden(cloud.means, parts, colours, seen)
         sh0 = torch.where(seen[:, None], sh0, rgb_to_sh0(colours))
     means = cloud.means
     if posed_offset is not None:

@@ -9,6 +9,7 @@ from core.recon.hidden_side import (
     invented_materials,
     outer_layer_colours,
     partner_positions,
+    smoothed_hidden,
     unseen_materials,
 )
 
@@ -156,3 +157,22 @@ def test_a_shoes_back_takes_the_photos_colour_even_where_the_network_painted_a_s
     out = unseen_materials(positions, parts, colours, seen, invented)
     torch.testing.assert_close(out[parts == foot], white.expand(int((parts == foot).sum()), 3))
     torch.testing.assert_close(out[parts != foot], colours[parts != foot])  # the unseen shin: as carried
+
+
+def test_the_hidden_sides_flecks_go_and_its_broad_colours_stay():
+    """A navy back with light flecks the network invented, and a lower half of another colour: the flecks take
+    the navy around them, the halves keep their colours, the seen front is untouched."""
+    positions, parts, seen = _torso()
+    navy, khaki, light = torch.tensor([0.1, 0.1, 0.3]), torch.tensor([0.6, 0.5, 0.3]), torch.tensor([0.9, 0.9, 0.8])
+    lower = positions[:, 1] < 0.3
+    colours = torch.where(lower[:, None], khaki, navy).clone()
+    generator = torch.Generator().manual_seed(1)
+    fleck = ~seen & (parts == 0) & (torch.rand(len(parts), generator=generator) < 0.05)
+    colours[fleck] = light
+    colours[seen] = torch.tensor([0.8, 0.2, 0.2])  # the photo's print on the front
+    out = smoothed_hidden(positions, parts, colours, seen)
+    torch.testing.assert_close(out[seen], colours[seen])
+    back = ~seen & (parts == 0) & ((positions[:, 1] - 0.3).abs() > 0.08)  # away from the halves' seam
+    expected = torch.where(lower[:, None], khaki, navy)
+    torch.testing.assert_close(out[back], expected[back])
+    assert bool(fleck[back].any())
