@@ -191,8 +191,6 @@ def unseen_materials(positions: torch.Tensor, parts: torch.Tensor, colours: torc
     colour of the :data:`MATERIAL_POOL` seen Gaussians of its part nearest its front/back partner; the
     torso's are left to :func:`outer_layer_colours`, which takes them to the colour of its sides, and
     a part the photo does not show keeps them. ``positions`` [N, 3] rest pose, ``parts`` [N]."""
-    from scipy.spatial import cKDTree
-
     moved = ((invented > 0) & ~on_parts(parts, TORSO_PARTS)).numpy()
     seen_np, parts_np = seen.numpy(), parts.numpy()
     partners = partner_positions(positions, parts).numpy()
@@ -203,8 +201,7 @@ def unseen_materials(positions: torch.Tensor, parts: torch.Tensor, colours: torc
         if len(shown) == 0:  # nothing of the part to take: as carried
             continue
         hidden = np.flatnonzero(moved & (parts_np == part))
-        _, index = cKDTree(space[shown]).query(partners[hidden], k=min(MATERIAL_POOL, len(shown)))
-        around = torch.from_numpy(np.median(colours_np[shown][index.reshape(len(hidden), -1)], axis=1))
+        around = torch.from_numpy(_nearest_median(space[shown], colours_np[shown], partners[hidden], MATERIAL_POOL))
         rows = torch.from_numpy(hidden)
         weight = invented[rows].to(colours.dtype)[:, None]
         out[rows] = (1 - weight) * colours[rows] + weight * around.to(colours.dtype)
@@ -269,15 +266,21 @@ def smoothed_hidden(positions: torch.Tensor, parts: torch.Tensor, colours: torch
     """``colours`` [N, 3] with each hidden Gaussian (not ``seen`` [N]) given the per-channel median colour of
     the :data:`SMOOTHING` Gaussians of its part (``parts`` [N]) nearest it in the rest pose (``positions``
     [N, 3]), itself and seen ones included (see the module docstring)."""
-    from scipy.spatial import cKDTree
-
     seen_np, parts_np = seen.reshape(-1).numpy(), parts.numpy()
     space, colours_np = positions.numpy(), colours.numpy()
     out = colours.clone()
     for part in np.unique(parts_np[~seen_np]):
         members = np.flatnonzero(parts_np == part)
         hidden = np.flatnonzero(~seen_np & (parts_np == part))
-        _, index = cKDTree(space[members]).query(space[hidden], k=min(SMOOTHING, len(members)))
-        median = np.median(colours_np[members][index.reshape(len(hidden), -1)], axis=1)
+        median = _nearest_median(space[members], colours_np[members], space[hidden], SMOOTHING)
         out[torch.from_numpy(hidden)] = torch.from_numpy(median).to(colours.dtype)
     return out
+
+
+def _nearest_median(points: np.ndarray, values: np.ndarray, queries: np.ndarray, count: int) -> np.ndarray:
+    """The per-channel median [Q, C] of ``values`` [P, C] at the ``count`` ``points`` [P, 3] nearest each of the
+    ``queries`` [Q, 3] (all of them when there are fewer)."""
+    from scipy.spatial import cKDTree
+
+    _, index = cKDTree(points).query(queries, k=min(count, len(points)))
+    return np.median(values[index.reshape(len(queries), -1)], axis=1)
